@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_STORAGE_URL, parseStorageUrl, type StorageOptions } from '../registry/storage/index.js';
+
+/**
+ * Command-line options. The startup pipeline is parse → complete → validate: `parseOptions` turns
+ * argv into raw flags, `completeOptions` fills defaults and checks them, and only a
+ * `CompletedOptions` reaches the server, so the server never sees a half-configured option set.
+ */
+export interface CompletedOptions {
+  readonly storage: StorageOptions;
+  readonly bindAddress: string;
+  readonly securePort: number;
+  /** Serving certificate files; absent means self-signed certificates in `certDir`. */
+  readonly tlsCertFile?: string;
+  readonly tlsPrivateKeyFile?: string;
+  readonly certDir: string;
+  /** Where standalone mode writes a kubeconfig for the local user ('' = do not write one). */
+  readonly writeKubeconfig: string;
+  readonly __completed: true;
+}
+
+const flags = {
+  storage: { type: 'string' },
+  'etcd-prefix': { type: 'string' },
+  'etcd-cafile': { type: 'string' },
+  'etcd-certfile': { type: 'string' },
+  'etcd-keyfile': { type: 'string' },
+  'bind-address': { type: 'string' },
+  'secure-port': { type: 'string' },
+  'tls-cert-file': { type: 'string' },
+  'tls-private-key-file': { type: 'string' },
+  'cert-dir': { type: 'string' },
+  'write-kubeconfig': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+export const USAGE = `Usage: node dist/apiserver/main.js [flags]
+
+  --storage=URL               memory | sqlite://<path> | etcd3://<host:port>[,...] | etcd3s://...
+                              (default ${DEFAULT_STORAGE_URL})
+  --etcd-prefix=P             key prefix in etcd (default /)
+  --etcd-cafile, --etcd-certfile, --etcd-keyfile   TLS to etcd
+  --bind-address=ADDR         (default 127.0.0.1)
+  --secure-port=N             HTTPS port, 0 = any free port (default 8443)
+  --tls-cert-file, --tls-private-key-file   serving certificate; self-signed when absent
+  --cert-dir=DIR              where self-signed certificates are kept (default data/certs)
+  --write-kubeconfig=FILE     kubeconfig for the local user (default data/kubeconfig; '' = none)
+`;
+
+export class OptionsError extends Error {}
+
+export function parseOptions(argv: string[]): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+}
+
+export function completeOptions(raw: Record<string, string | boolean | undefined>): CompletedOptions {
+  const str = (name: string): string | undefined => {
+    const v = raw[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const storageUrl = str('storage') ?? DEFAULT_STORAGE_URL;
+  try {
+    parseStorageUrl(storageUrl);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+  const securePort = Number(str('secure-port') ?? '8443');
+  if (!Number.isInteger(securePort) || securePort < 0 || securePort > 65535) {
+    throw new OptionsError(`--secure-port=${str('secure-port')}: must be an integer from 0 to 65535`);
+  }
+  const tlsCertFile = str('tls-cert-file');
+  const tlsPrivateKeyFile = str('tls-private-key-file');
+  if ((tlsCertFile === undefined) !== (tlsPrivateKeyFile === undefined)) {
+    throw new OptionsError('--tls-cert-file and --tls-private-key-file must be given together');
+  }
+  return {
+    storage: {
+      url: storageUrl,
+      etcdPrefix: str('etcd-prefix'),
+      etcdCaFile: str('etcd-cafile'),
+      etcdCertFile: str('etcd-certfile'),
+      etcdKeyFile: str('etcd-keyfile'),
+    },
+    bindAddress: str('bind-address') ?? '127.0.0.1',
+    securePort,
+    tlsCertFile,
+    tlsPrivateKeyFile,
+    certDir: str('cert-dir') ?? 'data/certs',
+    writeKubeconfig: str('write-kubeconfig') ?? 'data/kubeconfig',
+    __completed: true,
+  };
+}

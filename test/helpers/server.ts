@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { completeOptions } from '../../apiserver/options.js';
+import { startServer, type RunningServer } from '../../apiserver/server.js';
+
+export interface TestServer extends RunningServer {
+  dir: string;
+  kubeconfigPath: string;
+  /** Stops the server and removes its temporary directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real server on a free loopback port with its certificates and kubeconfig in a
+ * temporary directory. `storage` defaults to a SQLite file in that directory.
+ */
+export async function startTestServer(flags: Record<string, string> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'apiserver-test-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  const options = completeOptions({
+    storage: `sqlite://${join(dir, 'state.db')}`,
+    'secure-port': '0',
+    'cert-dir': join(dir, 'certs'),
+    'write-kubeconfig': kubeconfigPath,
+    ...flags,
+  });
+  process.env.LOG_LEVEL ??= 'silent';
+  const server = await startServer(options);
+  return {
+    ...server,
+    dir,
+    kubeconfigPath,
+    async stop() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One HTTPS request trusting only the server's CA. */
+export function httpsRequest(
+  server: { url: string; caPem: string },
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, server.url), { method, ca: server.caPem, headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
