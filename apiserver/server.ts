@@ -1,14 +1,28 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { Cacher } from '../registry/cacher.js';
+import type { KindDeclaration } from '../registry/kind.js';
+import { allKinds } from '../registry/kinds.js';
 import { openBackend, type Backend } from '../registry/storage/index.js';
+import { decodeStored, resourcePrefix, Store } from '../registry/store.js';
+import { installDiscovery } from './discovery.js';
+import { badRequest, internalError, pathNotFound, requestEntityTooLarge, StatusError, toStatusError, unsupportedMediaType } from './errors.js';
 import { installHealth } from './health.js';
+import { installResource } from './install.js';
+import { installStandaloneNamespaces } from './namespaces.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import type { CompletedOptions } from './options.js';
+import { sendStatus } from './response.js';
 import { loadOrCreateLocalUser, loadOrCreateSelfSigned, type ServingCertificate } from './tls.js';
+import { installOpenAPI } from '../openapi/index.js';
+
+/** kube-apiserver's MaxRequestBodyBytes. */
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface RunningServer {
   app: FastifyInstance;
   backend: Backend;
+  stores: Map<string, Store>;
   /** `https://host:port` the server listens on. */
   url: string;
   /** PEM of the CA clients should trust for `url`. */
@@ -16,22 +30,49 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the store, builds the HTTPS server and starts listening. */
-export async function startServer(options: CompletedOptions): Promise<RunningServer> {
+/** Opens the store, builds the HTTPS server with every kind's API, and starts listening. */
+export async function startServer(options: CompletedOptions, kinds: KindDeclaration[] = allKinds): Promise<RunningServer> {
   const serving = servingCertificate(options);
   const backend = await openBackend(options.storage);
   const app = Fastify({
     https: { cert: serving.cert, key: serving.key, minVersion: 'TLSv1.2' },
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
-    bodyLimit: 3 * 1024 * 1024,
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    routerOptions: { maxParamLength: 1024 },
   });
+  installProtocol(app);
+
+  const stores = new Map<string, Store>();
+  const cachers: Cacher[] = [];
+  for (const decl of kinds) {
+    const cacher = new Cacher({ backend, prefix: resourcePrefix(decl), decode: decodeStored, log: app.log });
+    cachers.push(cacher);
+    const store = new Store({ decl, backend, cacher });
+    stores.set(`${decl.plural}.${decl.group}`, store);
+    installResource(app, { decl, store });
+  }
+  installDiscovery(app, kinds);
+  installStandaloneNamespaces(app);
+  installOpenAPI(app, kinds);
   installHealth(app, {
     live: [{ name: 'ping', check: async () => {} }],
-    ready: [{ name: 'storage', check: () => backend.ping() }],
+    ready: [
+      { name: 'storage', check: () => backend.ping() },
+      {
+        name: 'watch-cache-sync',
+        check: async () => {
+          const notReady = cachers.filter((c) => !c.ready);
+          if (notReady.length > 0) throw new Error(`${notReady.length} watch caches not synced`);
+        },
+      },
+    ],
   });
+
   try {
+    await Promise.all(cachers.map((c) => c.start()));
     await app.listen({ host: options.bindAddress, port: options.securePort });
   } catch (err) {
+    await Promise.all(cachers.map((c) => c.stop()));
     await backend.close();
     throw err;
   }
@@ -40,6 +81,7 @@ export async function startServer(options: CompletedOptions): Promise<RunningSer
   const host = options.bindAddress.includes(':') ? `[${options.bindAddress}]` : options.bindAddress;
   const url = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   if (options.writeKubeconfig) {
+    // A local user certificate exists only where this server made its own CA.
     const localUser = options.tlsCertFile ? undefined : loadOrCreateLocalUser(options.certDir);
     writeKubeconfig(options.writeKubeconfig, url, serving.ca, localUser);
   }
@@ -47,13 +89,41 @@ export async function startServer(options: CompletedOptions): Promise<RunningSer
   return {
     app,
     backend,
+    stores,
     url,
     caPem: serving.ca,
     close() {
-      closing ??= app.close().then(() => backend.close());
+      closing ??= (async () => {
+        await Promise.all(cachers.map((c) => c.stop()));
+        await app.close();
+        await backend.close();
+      })();
       return closing;
     },
   };
+}
+
+/**
+ * What every route shares: bodies kept as raw Buffers (handlers decode them by Content-Type,
+ * and a request without one is JSON), every error and every unknown path as a metav1.Status.
+ */
+function installProtocol(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError | StatusError, req, reply) => {
+    let status;
+    if (err instanceof StatusError) status = err.status;
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') status = requestEntityTooLarge(MAX_REQUEST_BODY_BYTES).status;
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') status = unsupportedMediaType(String(req.headers['content-type'] ?? ''), ['application/json']).status;
+    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) status = badRequest(err.message).status;
+    else {
+      req.log.error({ err }, 'internal error');
+      status = (err instanceof Error ? internalError(err.message) : toStatusError(err)).status;
+    }
+    return sendStatus(reply, status);
+  });
+  app.setNotFoundHandler((_req, reply) => sendStatus(reply, pathNotFound().status));
 }
 
 function servingCertificate(options: CompletedOptions): ServingCertificate {

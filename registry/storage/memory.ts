@@ -22,6 +22,7 @@ import {
   type WatchOptions,
 } from './backend.js';
 import { WatchQueue } from './watch-queue.js';
+import { lowerBound } from '../sorted.js';
 
 export async function openMemoryBackend(): Promise<Backend> {
   return new MemoryBackend();
@@ -306,17 +307,6 @@ function live(history: Version[]): Version | undefined {
   return last && !last.tombstone ? last : undefined;
 }
 
-/** Index of the first key >= `key`. */
-function lowerBound(sorted: string[], key: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (sorted[mid] < key) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
 
 /** A fresh object per call. The value Buffer is the stored one: callers must not write into it. */
 function toKeyValue(key: string, version: Version): KeyValue {

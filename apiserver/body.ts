@@ -1,0 +1,100 @@
+// Request bodies: JSON and YAML documents, with the duplicate keys that strict field validation
+// must report (JSON.parse silently keeps the last one).
+import { parseDocument } from 'yaml';
+import { badRequest } from './errors.js';
+
+export interface ParsedBody {
+  value: unknown;
+  /** Field paths that appear twice in one object, e.g. `spec.replicas`. */
+  duplicates: string[];
+}
+
+export function parseJsonBody(raw: Buffer | string): ParsedBody {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`error decoding JSON body: ${(err as Error).message}`);
+  }
+  return { value, duplicates: value !== null && typeof value === 'object' ? findDuplicateKeys(text) : [] };
+}
+
+export function parseYamlBody(raw: Buffer | string): ParsedBody {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+  if (doc.errors.length > 0) throw badRequest(`error decoding YAML body: ${doc.errors[0].message}`);
+  const duplicates: string[] = [];
+  const value = doc.toJS({ maxAliasCount: 100 });
+  collectYamlDuplicates(doc.contents, '', duplicates);
+  return { value, duplicates };
+}
+
+interface YamlNodeLike {
+  items?: Array<{ key?: { value?: unknown } | null; value?: unknown } | unknown>;
+}
+
+function collectYamlDuplicates(node: unknown, path: string, out: string[]): void {
+  const items = (node as YamlNodeLike | null)?.items;
+  if (!Array.isArray(items)) return;
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const pair = item as { key?: { value?: unknown } | null; value?: unknown };
+    if (pair && typeof pair === 'object' && 'key' in pair) {
+      const key = String(pair.key?.value ?? pair.key);
+      const childPath = path ? `${path}.${key}` : key;
+      if (seen.has(key)) out.push(childPath);
+      seen.add(key);
+      collectYamlDuplicates(pair.value, childPath, out);
+    } else {
+      collectYamlDuplicates(item, `${path}[${index}]`, out);
+    }
+  });
+}
+
+/**
+ * Scans valid JSON text and returns the paths of keys repeated within one object. Runs only on
+ * text JSON.parse accepted, so it does not re-validate syntax.
+ */
+export function findDuplicateKeys(text: string): string[] {
+  const out: string[] = [];
+  type Frame = { kind: 'object'; path: string; keys: Set<string>; key?: string } | { kind: 'array'; path: string; index: number };
+  const stack: Frame[] = [];
+  let i = 0;
+  const childPath = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    if (top.kind === 'array') return `${top.path}[${top.index}]`;
+    return top.path ? `${top.path}.${top.key}` : (top.key ?? '');
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      // A string directly followed by ':' inside an object is a key.
+      let k = j + 1;
+      while (k < text.length && /\s/.test(text[k])) k++;
+      if (top?.kind === 'object' && text[k] === ':') {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) out.push(top.path ? `${top.path}.${key}` : key);
+        top.keys.add(key);
+        top.key = key;
+        i = k + 1;
+        continue;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (ch === '{') stack.push({ kind: 'object', path: childPath(), keys: new Set() });
+    else if (ch === '[') stack.push({ kind: 'array', path: childPath(), index: 0 });
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'array') top.index++;
+    }
+    i++;
+  }
+  return out;
+}

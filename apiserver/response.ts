@@ -1,0 +1,153 @@
+// Writing responses: objects, lists, Tables and PartialObjectMetadata, in JSON or YAML, plus
+// Warning headers. Errors go through `sendStatus` so they always leave as a metav1.Status.
+import type { FastifyReply } from 'fastify';
+import { stringify } from 'yaml';
+import type { KindDeclaration } from '../registry/kind.js';
+import type { KubeObject, ObjectMeta } from '../registry/meta.js';
+import { badRequest, type Status } from './errors.js';
+import type { Encoding, Negotiated } from './negotiation.js';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function parseIncludeObject(value: string | undefined): IncludeObject {
+  if (value === undefined || value === '') return 'Metadata';
+  if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
+  throw badRequest(`includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`);
+}
+
+export function partialObjectMetadata(obj: KubeObject, groupVersion = 'meta.k8s.io/v1'): KubeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: groupVersion, metadata: obj.metadata };
+}
+
+export interface ListMeta {
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+function listMetadata(meta: ListMeta): Record<string, unknown> {
+  const out: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
+  if (meta.continue) out.continue = meta.continue;
+  if (meta.remainingItemCount !== undefined) out.remainingItemCount = meta.remainingItemCount;
+  return out;
+}
+
+export function columnDefinitions(decl: KindDeclaration) {
+  return decl.columns.map((c) => ({
+    name: c.name,
+    type: c.type === 'date' ? 'string' : c.type,
+    format: c.type === 'date' ? 'date' : (c.format ?? ''),
+    description: c.description,
+    priority: c.priority,
+  }));
+}
+
+/** A `meta.k8s.io` Table of `objects`; `withHeaders` false leaves out columnDefinitions (watch). */
+export function toTable(
+  decl: KindDeclaration,
+  objects: KubeObject[],
+  options: { includeObject: IncludeObject; groupVersion: string; list?: ListMeta; withHeaders: boolean; now?: Date },
+): Record<string, unknown> {
+  const now = options.now ?? new Date();
+  const rows = objects.map((obj) => {
+    const row: Record<string, unknown> = {
+      cells: decl.columns.map((c) => {
+        const v = c.cell(obj, now);
+        return v === undefined ? null : v;
+      }),
+    };
+    if (options.includeObject === 'Object') row.object = obj;
+    else if (options.includeObject === 'Metadata') row.object = partialObjectMetadata(obj, 'meta.k8s.io/v1');
+    return row;
+  });
+  return {
+    kind: 'Table',
+    apiVersion: options.groupVersion,
+    metadata: options.list ? listMetadata(options.list) : { resourceVersion: objects[0]?.metadata.resourceVersion ?? '' },
+    columnDefinitions: options.withHeaders ? columnDefinitions(decl) : [],
+    rows,
+  };
+}
+
+/** The body for one object in the negotiated representation. */
+export function objectBody(decl: KindDeclaration, obj: KubeObject, negotiated: Negotiated, includeObject: IncludeObject): unknown {
+  switch (negotiated.representation) {
+    case 'Table':
+      return toTable(decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders: true });
+    case 'PartialObjectMetadata':
+      return partialObjectMetadata(obj, negotiated.groupVersion);
+    default:
+      return obj;
+  }
+}
+
+/** The body for a list in the negotiated representation. */
+export function listBody(
+  decl: KindDeclaration,
+  version: string,
+  items: KubeObject[],
+  meta: ListMeta,
+  negotiated: Negotiated,
+  includeObject: IncludeObject,
+): unknown {
+  switch (negotiated.representation) {
+    case 'Table':
+      return toTable(decl, items, { includeObject, groupVersion: negotiated.groupVersion!, list: meta, withHeaders: true });
+    case 'PartialObjectMetadata':
+      return {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: negotiated.groupVersion,
+        metadata: listMetadata(meta),
+        items: items.map((o) => partialObjectMetadata(o, negotiated.groupVersion)),
+      };
+    default:
+      return { apiVersion: `${decl.group}/${version}`, kind: decl.listKind, metadata: listMetadata(meta), items };
+  }
+}
+
+export function encode(body: unknown, encoding: Encoding): string {
+  return encoding === 'yaml' ? stringify(body) : JSON.stringify(body);
+}
+
+export function contentType(encoding: Encoding): string {
+  return encoding === 'yaml' ? 'application/yaml' : 'application/json';
+}
+
+export function send(reply: FastifyReply, code: number, body: unknown, encoding: Encoding = 'json'): FastifyReply {
+  return reply.code(code).header('content-type', contentType(encoding)).send(encode(body, encoding));
+}
+
+export function sendStatus(reply: FastifyReply, status: Status): FastifyReply {
+  if (status.code === 429 && status.details?.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(status.details.retryAfterSeconds));
+  }
+  return reply.code(status.code).header('content-type', 'application/json').send(JSON.stringify(status));
+}
+
+/**
+ * `Warning: 299 - "text"` headers, deduplicated, each at most 256 characters and 4096 in all, as
+ * kube-apiserver's warning recorder does.
+ */
+export function addWarnings(reply: FastifyReply, warnings: string[]): void {
+  const unique = [...new Set(warnings)];
+  let total = 0;
+  const headers: string[] = [];
+  for (const w of unique) {
+    const text = w.length > 256 ? `${w.slice(0, 253)}...` : w;
+    if (total + text.length > 4096) break;
+    total += text.length;
+    headers.push(`299 - ${JSON.stringify(text)}`);
+  }
+  if (headers.length > 0) reply.header('warning', headers);
+}
+
+/** Only the metadata fields a Status for a successful delete carries. */
+export function successStatus(decl: KindDeclaration, meta: ObjectMeta): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: meta.name, group: decl.group, kind: decl.plural, uid: meta.uid },
+  };
+}

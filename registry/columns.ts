@@ -1,0 +1,72 @@
+// Building blocks for the kinds' printer columns (registry/<group>/<kind>/table.ts).
+import { fieldAt, humanAge, type ColumnType, type TableColumn } from './kind.js';
+import type { KubeObject } from './meta.js';
+
+/** The first column of every table: the object's name. */
+export const nameColumn: TableColumn = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: 'Name must be unique within a namespace. Cannot be updated.',
+  priority: 0,
+  cell: (obj) => obj.metadata.name,
+};
+
+/** `Age`, from metadata.creationTimestamp, printed as kubectl does (`5m`, `3d`). */
+export const ageColumn: TableColumn = {
+  name: 'Age',
+  type: 'date',
+  format: 'date',
+  description:
+    'CreationTimestamp is a timestamp representing the server time when this object was created, printed as the time since then.',
+  priority: 0,
+  cell: (obj, now) => humanAge(obj.metadata.creationTimestamp, now),
+};
+
+/**
+ * A column that prints the value at a dotted path (`status.phase`). Values of the wrong type print
+ * as empty rather than as garbage; `date` columns print the time since the timestamp.
+ */
+export function pathColumn(name: string, type: ColumnType, path: string, description: string, priority: 0 | 1 = 0): TableColumn {
+  return {
+    name,
+    type,
+    ...(type === 'date' ? { format: 'date' } : {}),
+    description,
+    priority,
+    cell(obj: KubeObject, now: Date) {
+      const v = fieldAt(obj, path);
+      switch (type) {
+        case 'integer':
+          return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+        case 'number':
+          return typeof v === 'number' ? v : undefined;
+        case 'boolean':
+          return typeof v === 'boolean' ? v : undefined;
+        case 'date':
+          return typeof v === 'string' ? humanAge(v, now) : undefined;
+        default:
+          if (typeof v === 'string') return v === '' ? undefined : v;
+          if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+          return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * Field-selector accessors (`KindDeclaration.selectableFields`) for dotted paths: strings as they
+ * are, numbers and booleans as text, anything else (absent, objects) as undefined.
+ */
+export function selectableFields(...paths: string[]): Record<string, (obj: KubeObject) => string | undefined> {
+  const out: Record<string, (obj: KubeObject) => string | undefined> = {};
+  for (const path of paths) {
+    out[path] = (obj) => {
+      const v = fieldAt(obj, path);
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      return undefined;
+    };
+  }
+  return out;
+}

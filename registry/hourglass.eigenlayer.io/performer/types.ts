@@ -1,0 +1,97 @@
+// Performer (hourglass.eigenlayer.io/v1alpha1): an AVS performer the executor sends tasks to over
+// gRPC, run as a Pod and a ClusterIP Service named `performer-<name>`.
+//
+// Defaults: imagePullPolicy IfNotPresent and `config` (grpcPort 9090) are filled in; `scheduling`
+// and `hardwareRequirements` stay absent unless given.
+import { z } from 'zod';
+import { conditions, envVar, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
+import { address, configMapKeySelector, secretKeySelector } from '../common.js';
+
+export const environmentFrom = z
+  .strictObject({
+    name: z.string().min(1).meta({ description: 'Name of the environment variable.' }),
+    valueFrom: z
+      .strictObject({
+        secretKeyRef: secretKeySelector.optional(),
+        configMapKeyRef: configMapKeySelector.optional(),
+      })
+      .meta({ description: 'Where the value comes from: exactly one of secretKeyRef, configMapKeyRef.' }),
+  })
+  .meta({ description: 'An environment variable taken from a Secret or ConfigMap key.' });
+
+export const performerConfig = z
+  .strictObject({
+    grpcPort: z.int32().min(1).max(65535).default(9090).meta({ description: 'Port the performer serves gRPC on.' }),
+    environment: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: 'Deprecated: use env. Environment variables, name to value.' }),
+    environmentFrom: z
+      .array(environmentFrom)
+      .optional()
+      .meta({ description: 'Deprecated: use env with valueFrom. Environment variables from Secrets and ConfigMaps.' }),
+    env: z.array(envVar).optional().meta({ description: 'Environment variables of the performer container (core/v1 EnvVar).' }),
+    args: z.array(z.string()).optional().meta({ description: 'Arguments of the entrypoint.' }),
+    command: z.array(z.string()).optional().meta({ description: "Entrypoint; the image's when empty." }),
+    serviceAccountName: z.string().optional().meta({ description: 'ServiceAccount the performer pod runs as.' }),
+  })
+  .meta({ description: 'Configuration of the performer container.' });
+
+export const schedulingConfig = z
+  .strictObject({
+    nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the pod must match.' }),
+    tolerations: z.array(toleration).optional().meta({ description: 'Taints the pod tolerates.' }),
+    affinity: opaque('Scheduling constraints (core/v1 Affinity).').optional(),
+    runtimeClass: z.string().optional().meta({ description: 'RuntimeClass of the pod.' }),
+    priorityClassName: z.string().optional().meta({ description: 'PriorityClass of the pod.' }),
+  })
+  .meta({ description: 'Scheduling of the performer pod.' });
+
+export const hardwareRequirements = z
+  .strictObject({
+    gpuType: z.string().optional().meta({ description: 'GPU model, e.g. nvidia-a100; requires gpuCount > 0.' }),
+    gpuCount: z.int32().min(0).optional().meta({ description: 'GPUs requested (nvidia.com/gpu).' }),
+    teeRequired: z.boolean().optional().meta({ description: 'Whether a Trusted Execution Environment is required.' }),
+    teeType: z.string().optional().meta({ description: 'TEE technology, e.g. sgx, sev or tdx.' }),
+    customLabels: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels that identify the hardware.' }),
+  })
+  .meta({ description: 'Specialised hardware the performer needs.' });
+
+export const spec = z
+  .strictObject({
+    avsAddress: address('Address of the AVS the performer serves (0x and 40 hexadecimal digits). Immutable.'),
+    image: z.string().min(1).meta({ description: 'Performer container image.' }),
+    imagePullPolicy: z
+      .enum(['Always', 'IfNotPresent', 'Never'])
+      .default('IfNotPresent')
+      .meta({ description: 'When the kubelet pulls the image.' }),
+    version: z.string().optional().meta({ description: 'Version of the performer, for upgrade tracking.' }),
+    config: performerConfig.prefault({}),
+    resources: resourceRequirements.optional(),
+    scheduling: schedulingConfig.optional(),
+    hardwareRequirements: hardwareRequirements.optional(),
+    imagePullSecrets: z.array(localObjectReference).optional().meta({ description: 'Secrets used to pull the image.' }),
+  })
+  .meta({ description: 'The desired state of an AVS performer.' });
+
+export const phase = z
+  .enum(['Pending', 'Running', 'Upgrading', 'Terminating', 'Failed'])
+  .meta({ description: 'Lifecycle phase of the performer.' });
+
+export const status = z
+  .strictObject({
+    phase: phase.optional(),
+    observedGeneration: z.int().optional().meta({ description: 'The metadata.generation this status describes.' }),
+    ready: z.boolean().optional().meta({ description: 'Whether the performer answers gRPC health checks with SERVING.' }),
+    podName: z.string().optional().meta({ description: 'Name of the performer Pod.' }),
+    serviceName: z.string().optional().meta({ description: 'Name of the performer Service.' }),
+    grpcEndpoint: z.string().optional().meta({ description: 'DNS name of the Service: <svc>.<ns>.svc.cluster.local.' }),
+    nodeName: z.string().optional().meta({ description: 'Node the performer Pod runs on.' }),
+    lastUpgrade: timestamp.optional().meta({ description: 'When the performer was last upgraded.' }),
+    readyTime: timestamp.optional().meta({ description: 'When the performer became ready.' }),
+    conditions: conditions.meta({ description: 'Observations of the performer.' }),
+  })
+  .meta({ description: 'The observed state of an AVS performer.' });
+
+export type PerformerSpec = z.infer<typeof spec>;
+export type PerformerStatus = z.infer<typeof status>;

@@ -1,0 +1,33 @@
+import { selectableFields } from '../../columns.js';
+import type { KindDeclaration } from '../../kind.js';
+import { GROUP } from '../common.js';
+import { POOL_LABEL, rules } from './strategy.js';
+import { columns } from './table.js';
+import { spec, status } from './types.js';
+
+export const declaration: KindDeclaration = {
+  group: GROUP,
+  versions: ['v1beta1'],
+  kind: 'StormWorkerPool',
+  listKind: 'StormWorkerPoolList',
+  plural: 'stormworkerpools',
+  singular: 'stormworkerpool',
+  shortNames: ['swp'],
+  categories: ['all', 'storm'],
+  namespaced: true,
+  description:
+    'StormWorkerPool is a set of dedicated Storm worker pods for one StormTopology, with its own image, pod template, ports and autoscaling.',
+  spec,
+  status,
+  rules,
+  columns,
+  selectableFields: selectableFields('spec.topologyRef', 'spec.clusterRef', 'status.phase'),
+  // The controller labels every worker pod of the pool `storm.apache.org/worker-pool=<pool name>`
+  // (the name is unique in the namespace, and at most 63 characters by the rules); the HPA and
+  // `kubectl scale` find the pods by it.
+  scale: {
+    specReplicasPath: 'spec.replicas',
+    statusReplicasPath: 'status.replicas',
+    labelSelector: (obj) => `${POOL_LABEL}=${obj.metadata.name ?? ''}`,
+  },
+};
