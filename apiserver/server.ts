@@ -16,6 +16,8 @@ import { sendStatus } from './response.js';
 import { loadOrCreateLocalUser, loadOrCreateSelfSigned, type ServingCertificate } from './tls.js';
 import { installOpenAPI } from '../openapi/index.js';
 
+const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$/;
+
 /** kube-apiserver's MaxRequestBodyBytes. */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -108,6 +110,15 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
  * and a request without one is JSON), every error and every unknown path as a metav1.Status.
  */
 function installProtocol(app: FastifyInstance): void {
+  // `timeout` must be a Go duration; kube-apiserver rejects anything else before routing.
+  app.addHook('onRequest', async (req) => {
+    const timeout = (req.query as Record<string, unknown>).timeout;
+    if (timeout === undefined) return;
+    const value = Array.isArray(timeout) ? timeout[0] : timeout;
+    if (typeof value !== 'string' || !GO_DURATION.test(value)) {
+      throw badRequest(`invalid timeout specified in the request URL: ${String(value)}`);
+    }
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

@@ -115,6 +115,11 @@ export function validateObjectMeta(meta: ObjectMeta, namespaced: boolean): Field
     for (const detail of dnsSubdomainErrors(meta.name)) errors.push({ type: 'FieldValueInvalid', field: 'metadata.name', value: meta.name, detail });
   }
   if (namespaced && !meta.namespace) errors.push({ type: 'FieldValueRequired', field: 'metadata.namespace' });
+  if (namespaced && meta.namespace) {
+    for (const detail of dnsLabelErrors(meta.namespace)) {
+      errors.push({ type: 'FieldValueInvalid', field: 'metadata.namespace', value: meta.namespace, detail });
+    }
+  }
   if (!namespaced && meta.namespace) errors.push({ type: 'FieldValueForbidden', field: 'metadata.namespace', detail: 'not allowed on this type' });
   for (const [key, value] of Object.entries(meta.labels ?? {})) {
     for (const detail of qualifiedNameErrors(key)) errors.push({ type: 'FieldValueInvalid', field: 'metadata.labels', value: key, detail });

@@ -319,6 +319,9 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
         const created = await this.create(scope.namespace, decoded, options);
         return { ...created, created: true };
       }
+      if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== current.metadata.uid) {
+        throw conflict(this.ref(scope.name), `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
       const precondition = meta.resourceVersion;
       if (precondition !== undefined && precondition !== '') {
         parseResourceVersion(precondition, 'metadata.resourceVersion');

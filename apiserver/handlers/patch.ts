@@ -62,7 +62,15 @@ export function patchHandler(ctx: ResourceContext, store: Store) {
             throw invalid(ref, [{ type: 'FieldValueInvalid', field: 'patch', value: JSON.stringify(patch), detail: (err as Error).message.split('\n')[0] }]);
           }
         }
-        return decodeObject(ctx.decl, ctx.version, patched, validation, duplicates);
+        const decoded = decodeObject(ctx.decl, ctx.version, patched, validation, duplicates);
+        const meta = decoded.object.metadata;
+        if (meta.uid !== undefined && meta.uid !== current.metadata.uid) {
+          throw invalid(ref, [{ type: 'FieldValueInvalid', field: 'metadata.uid', value: meta.uid, detail: 'field is immutable' }]);
+        }
+        // A resourceVersion the patch inherited from the current object is no precondition: the
+        // patch re-applies to the newer object on a conflict. One the patch sets itself is.
+        if (meta.resourceVersion === current.metadata.resourceVersion) delete meta.resourceVersion;
+        return decoded;
       },
       { dryRun: dryRun(req) },
     );

@@ -8,6 +8,7 @@ import { boolParam, intParam, param, type ResourceContext, type RouteParams } fr
 
 /** Bookmarks go out about once a minute, as the cacher sends them. */
 const BOOKMARK_INTERVAL_MS = 60_000;
+const FINAL_BOOKMARK_BEFORE_DEADLINE_MS = 2_000;
 /** Without timeoutSeconds the server picks a timeout in [1800, 3600) s, like minRequestTimeout. */
 const MIN_REQUEST_TIMEOUT_S = 1800;
 
@@ -66,13 +67,17 @@ export function watchHandler(ctx: ResourceContext) {
       if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
     };
     const represent = (event: WatchEvent): unknown => {
-      if (event.type === 'BOOKMARK') return event.object;
+      if (event.type === 'BOOKMARK') return representBookmark(event.object, negotiated);
       const out = representObject(ctx, event.object, negotiated, includeObject, !sentHeaders);
       if (negotiated.representation === 'Table') sentHeaders = true;
       return out;
     };
 
     const bookmarkTimer = allowBookmarks ? setInterval(() => stream.requestBookmark(), BOOKMARK_INTERVAL_MS) : undefined;
+    // A last bookmark shortly before the deadline lets the client resume from the newest revision.
+    const finalBookmark = allowBookmarks
+      ? setTimeout(() => stream.requestBookmark(), Math.max(0, timeoutMs - FINAL_BOOKMARK_BEFORE_DEADLINE_MS))
+      : undefined;
     const deadline = setTimeout(() => stream.close(), timeoutMs);
     res.on('close', () => stream.close());
 
@@ -91,10 +96,23 @@ export function watchHandler(ctx: ResourceContext) {
     } finally {
       clearTimeout(deadline);
       if (bookmarkTimer) clearInterval(bookmarkTimer);
+      if (finalBookmark) clearTimeout(finalBookmark);
       stream.close();
       if (!res.destroyed) res.end();
     }
   };
+}
+
+/** Bookmarks take the stream's representation too (metadata-only clients expect that). */
+function representBookmark(obj: KubeObject, negotiated: Negotiated): unknown {
+  switch (negotiated.representation) {
+    case 'Table':
+      return { kind: 'Table', apiVersion: negotiated.groupVersion, metadata: { resourceVersion: obj.metadata.resourceVersion }, columnDefinitions: [], rows: [] };
+    case 'PartialObjectMetadata':
+      return partialObjectMetadata(obj, negotiated.groupVersion);
+    default:
+      return obj;
+  }
 }
 
 function representObject(ctx: ResourceContext, obj: KubeObject, negotiated: Negotiated, includeObject: IncludeObject, withHeaders: boolean): unknown {
