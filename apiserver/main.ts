@@ -21,6 +21,10 @@ async function main(): Promise<void> {
     { url: server.url, storage: options.storage.url, kubeconfig: options.writeKubeconfig || undefined },
     'serving',
   );
+  server.ready.then(
+    () => server.app.log.info('watch caches synced: ready'),
+    () => {},
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -25,6 +25,8 @@ export interface RunningServer {
   app: FastifyInstance;
   backend: Backend;
   stores: Map<string, Store>;
+  /** Resolves when every watch cache has synced with the store (what /readyz waits for). */
+  ready: Promise<void>;
   /** `https://host:port` the server listens on. */
   url: string;
   /** PEM of the CA clients should trust for `url`. */
@@ -70,8 +72,11 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
     ],
   });
 
+  // The server listens before the watch caches have synced (a store that is down at start-up
+  // must not keep /readyz and /livez from answering); `ready` resolves once they have.
+  const ready = Promise.all(cachers.map((c) => c.start())).then(() => undefined);
+  ready.catch(() => {}); // a stop before the first sync rejects it; nobody has to wait for it
   try {
-    await Promise.all(cachers.map((c) => c.start()));
     await app.listen({ host: options.bindAddress, port: options.securePort });
   } catch (err) {
     await Promise.all(cachers.map((c) => c.stop()));
@@ -92,6 +97,7 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
     app,
     backend,
     stores,
+    ready,
     url,
     caPem: serving.ca,
     close() {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { requireEtcd, startEtcd } from '../helpers/etcd.js';
 import { httpsRequest, startTestServer } from '../helpers/server.js';
 
 const backends = [
@@ -68,4 +69,24 @@ test('standalone mode writes a kubeconfig that trusts the serving CA', async (t)
   t.is(config['current-context'], 'operators-local');
   t.is(config.clusters[0].cluster.server, server.url);
   t.is(Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString(), server.caPem);
+});
+
+const etcdDownTitle = 'with etcd down at start-up the server still answers: livez ok, readyz 500 until etcd is back';
+if (requireEtcd(test, etcdDownTitle)) test(etcdDownTitle, async (t) => {
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  await etcd.kill();
+  const server = await startTestServer({ storage: etcd.url }, { waitForReady: false });
+  t.teardown(() => server.stop());
+  t.is((await httpsRequest(server, 'GET', '/livez')).status, 200);
+  const down = await httpsRequest(server, 'GET', '/readyz?verbose');
+  t.is(down.status, 500);
+  t.regex(down.body, /\[-\]storage failed: reason withheld/);
+  const list = await httpsRequest(server, 'GET', '/apis/storm.apache.org/v1beta1/stormtopologies');
+  t.is(list.status, 503, list.body);
+  t.is(JSON.parse(list.body).reason, 'ServiceUnavailable');
+  await etcd.start();
+  await server.ready;
+  const up = await httpsRequest(server, 'GET', '/readyz');
+  t.is(up.status, 200, up.body);
 });

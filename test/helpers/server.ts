@@ -16,7 +16,7 @@ export interface TestServer extends RunningServer {
  * Starts the real server on a free loopback port with its certificates and kubeconfig in a
  * temporary directory. `storage` defaults to a SQLite file in that directory.
  */
-export async function startTestServer(flags: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(flags: Record<string, string> = {}, startup: { waitForReady?: boolean } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'apiserver-test-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
   const options = completeOptions({
@@ -28,6 +28,7 @@ export async function startTestServer(flags: Record<string, string> = {}): Promi
   });
   process.env.LOG_LEVEL ??= 'silent';
   const server = await startServer(options);
+  if (startup.waitForReady !== false) await server.ready;
   return {
     ...server,
     dir,

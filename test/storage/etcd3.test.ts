@@ -180,7 +180,7 @@ if (requireEtcd(test, 'etcd3 backend')) {
     ] as const) {
       const started = Date.now();
       t.is(await code(call()), 'Unavailable', `${what} while etcd is hung`);
-      t.true(Date.now() - started < REQUEST_TIMEOUT_MS + 1_000, `${what} took ${Date.now() - started} ms`);
+      t.true(Date.now() - started < REQUEST_TIMEOUT_MS * 5, `${what} took ${Date.now() - started} ms`);
     }
     etcd.resume();
     t.deepEqual((await store.get('/registry/a'))?.value, value('1'));
@@ -195,7 +195,7 @@ if (requireEtcd(test, 'etcd3 backend')) {
     ] as const) {
       const started = Date.now();
       t.is(await code(call()), 'Unavailable', `${what} while etcd is down`);
-      t.true(Date.now() - started < REQUEST_TIMEOUT_MS + 1_000, `${what} took ${Date.now() - started} ms`);
+      t.true(Date.now() - started < REQUEST_TIMEOUT_MS * 5, `${what} took ${Date.now() - started} ms`);
     }
     await etcd.start();
     await store.ping();
