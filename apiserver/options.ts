@@ -16,6 +16,8 @@ export interface CompletedOptions {
   readonly certDir: string;
   /** Where standalone mode writes a kubeconfig for the local user ('' = do not write one). */
   readonly writeKubeconfig: string;
+  /** How often the server compacts storage history, in ms; 0 turns compaction off. */
+  readonly compactionIntervalMs: number;
   readonly __completed: true;
 }
 
@@ -31,6 +33,7 @@ const flags = {
   'tls-private-key-file': { type: 'string' },
   'cert-dir': { type: 'string' },
   'write-kubeconfig': { type: 'string' },
+  'etcd-compaction-interval': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -45,6 +48,8 @@ export const USAGE = `Usage: node dist/apiserver/main.js [flags]
   --tls-cert-file, --tls-private-key-file   serving certificate; self-signed when absent
   --cert-dir=DIR              where self-signed certificates are kept (default data/certs)
   --write-kubeconfig=FILE     kubeconfig for the local user (default data/kubeconfig; '' = none)
+  --etcd-compaction-interval=D  how often storage history is compacted, e.g. 5m, 30s; 0 = never
+                              (default 5m; the name is kube-apiserver's, it applies to every backend)
 `;
 
 export class OptionsError extends Error {}
@@ -77,7 +82,13 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
   if ((tlsCertFile === undefined) !== (tlsPrivateKeyFile === undefined)) {
     throw new OptionsError('--tls-cert-file and --tls-private-key-file must be given together');
   }
+  const compaction = str('etcd-compaction-interval') ?? '5m';
+  const compactionIntervalMs = parseDurationMs(compaction);
+  if (compactionIntervalMs === undefined) {
+    throw new OptionsError(`--etcd-compaction-interval=${compaction}: expected a duration such as 5m, 30s or 0`);
+  }
   return {
+    compactionIntervalMs,
     storage: {
       url: storageUrl,
       etcdPrefix: str('etcd-prefix'),
@@ -93,4 +104,13 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
     writeKubeconfig: str('write-kubeconfig') ?? 'data/kubeconfig',
     __completed: true,
   };
+}
+
+/** `1h30m`, `5m`, `30s`, `250ms` or `0` in milliseconds; undefined when malformed. */
+export function parseDurationMs(text: string): number | undefined {
+  if (text === '0') return 0;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
 }

@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Cacher } from '../registry/cacher.js';
 import type { KindDeclaration } from '../registry/kind.js';
 import { allKinds } from '../registry/kinds.js';
+import { startCompactor } from '../registry/storage/compactor.js';
 import { openBackend, type Backend } from '../registry/storage/index.js';
 import { decodeStored, resourcePrefix, Store } from '../registry/store.js';
 import { installDiscovery } from './discovery.js';
@@ -92,6 +93,7 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
     const localUser = options.tlsCertFile ? undefined : loadOrCreateLocalUser(options.certDir);
     writeKubeconfig(options.writeKubeconfig, url, serving.ca, localUser);
   }
+  const stopCompactor = options.compactionIntervalMs > 0 ? startCompactor(backend, { intervalMs: options.compactionIntervalMs, log: app.log }) : () => {};
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -102,6 +104,7 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
     caPem: serving.ca,
     close() {
       closing ??= (async () => {
+        stopCompactor();
         await Promise.all(cachers.map((c) => c.stop()));
         await app.close();
         await backend.close();
