@@ -222,7 +222,9 @@ export function unauthorized(message = 'Unauthorized'): StatusError {
   return status(401, 'Unauthorized', message);
 }
 
+/** 403; an empty `ref.resource` (a non-resource path) reads `forbidden: <message>`, as NewForbidden. */
 export function forbidden(ref: ResourceRef, message: string): StatusError {
+  if (!ref.resource && !ref.group) return status(403, 'Forbidden', `forbidden: ${message}`, {});
   const what = ref.name !== undefined ? `${qualified(ref)} "${ref.name}"` : qualified(ref);
   return status(403, 'Forbidden', `${what} is forbidden: ${message}`, refDetails(ref));
 }

@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 export interface Endpoint {
   url: string;
   caPem: string;
+  /** Presented as the TLS client certificate when given (the local system:masters user). */
+  clientCert?: { cert: string; key: string };
 }
 
 export interface RawResponse {
@@ -30,7 +32,7 @@ const agents = new Map<string, Agent>();
 function agentFor(endpoint: Endpoint): Agent {
   let agent = agents.get(endpoint.url);
   if (!agent) {
-    agent = new Agent({ ca: endpoint.caPem, keepAlive: true, maxSockets: 32 });
+    agent = new Agent({ ca: endpoint.caPem, cert: endpoint.clientCert?.cert, key: endpoint.clientCert?.key, keepAlive: true, maxSockets: 32 });
     agents.set(endpoint.url, agent);
   }
   return agent;
@@ -320,7 +322,7 @@ export function openWatch(endpoint: Endpoint, path: string, query: Query = {}, h
     const req = request(
       new URL(withQuery(path, { ...query, watch: 'true' }), endpoint.url),
       // A dedicated connection per watch: a keep-alive agent would queue requests behind it.
-      { method: 'GET', ca: endpoint.caPem, agent: false, headers },
+      { method: 'GET', ca: endpoint.caPem, cert: endpoint.clientCert?.cert, key: endpoint.clientCert?.key, agent: false, headers },
       (res) => {
         watch.status = res.statusCode ?? 0;
         watch.headers = res.headers;

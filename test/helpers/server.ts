@@ -4,10 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completeOptions } from '../../apiserver/options.js';
 import { startServer, type RunningServer } from '../../apiserver/server.js';
+import { loadOrCreateLocalUser } from '../../apiserver/tls.js';
+
+export interface ClientCertificate {
+  cert: string;
+  key: string;
+}
 
 export interface TestServer extends RunningServer {
   dir: string;
   kubeconfigPath: string;
+  /**
+   * The local user's client certificate (CN=operators-local, O=system:masters, signed by the
+   * server's own CA), which `httpsRequest` and the conformance client present; the kubeconfig
+   * carries it too. Undefined when `tls-cert-file` is given (the server then has no CA of its own).
+   */
+  clientCert: ClientCertificate | undefined;
   /** Stops the server and removes its temporary directory. */
   stop(): Promise<void>;
 }
@@ -33,6 +45,7 @@ export async function startTestServer(flags: Record<string, string> = {}, startu
     ...server,
     dir,
     kubeconfigPath,
+    clientCert: options.tlsCertFile ? undefined : loadOrCreateLocalUser(join(dir, 'certs')),
     async stop() {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -46,15 +59,19 @@ export interface RawResponse {
   body: string;
 }
 
-/** One HTTPS request trusting only the server's CA. */
+/**
+ * One HTTPS request trusting only the server's CA, authenticated with `clientCert` when the
+ * endpoint has one (a TestServer has the local system:masters user's; pass `clientCert:
+ * undefined` in a copy of the endpoint for an anonymous request).
+ */
 export function httpsRequest(
-  server: { url: string; caPem: string },
+  server: { url: string; caPem: string; clientCert?: ClientCertificate },
   method: string,
   path: string,
   options: { headers?: Record<string, string>; body?: string | Buffer } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, server.url), { method, ca: server.caPem, headers: options.headers }, (res) => {
+    const req = request(new URL(path, server.url), { method, ca: server.caPem, headers: options.headers, cert: server.clientCert?.cert, key: server.clientCert?.key }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>

@@ -1,0 +1,90 @@
+// The filter chain of the server, outer → inner: request-info → timeout → audit → authentication
+// → max-in-flight → authorization, as fastify onRequest hooks in that order, plus what they
+// need at the TLS layer (serving certificate and accepted client CAs, both reloaded on change)
+// and the SelfSubjectAccessReview endpoint that answers with the same authorizer.
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { buildAuthentication, type Authentication } from '../authn/index.js';
+import { buildAuthorization, type Authorization } from '../authz/index.js';
+import type { Authorizer } from '../authz/authorizer.js';
+import { DynamicServingTls, type ServingFiles } from '../certificates.js';
+import type { CompletedOptions } from '../options.js';
+import { installSelfSubjectAccessReview } from '../selfsubjectaccessreview.js';
+import { installAuditFilter, fileAuditSink, type AuditSink } from './audit.js';
+import { loadAuditPolicy, uniformPolicy, type AuditPolicy } from './audit-policy.js';
+import { installAuthenticationFilter } from './authentication.js';
+import { installAuthorizationFilter } from './authorization.js';
+import { installMaxInFlightFilter } from './max-in-flight.js';
+import { decorateRequests } from './request-context.js';
+import { installRequestInfoFilter } from './request-info.js';
+import { installTimeoutFilter } from './timeout.js';
+
+export interface Security {
+  /** The HTTPS server's TLS options (current serving certificate, accepted client CAs). */
+  tls: DynamicServingTls;
+  authorizer: Authorizer;
+  /** Installs the hooks and the SelfSubjectAccessReview route on `app`. */
+  install(app: FastifyInstance): void;
+  /** Starts reloading files (serving certificate, CAs, tokens, policy) into the listening server. */
+  start(app: FastifyInstance): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads every file the filters need and, in delegated mode, the host cluster's
+ * extension-apiserver-authentication ConfigMap; fails when one is missing or malformed.
+ */
+export async function createSecurity(
+  options: CompletedOptions,
+  serving: { cert: string; key: string },
+  log: () => FastifyBaseLogger | undefined,
+): Promise<Security> {
+  const security = options.security;
+  const onError = (what: string) => (err: unknown) => log()?.warn({ err }, `${what}: keeping the previous version`);
+  const authentication: Authentication = buildAuthentication(security, {
+    certDir: options.certDir,
+    tlsCertFile: options.tlsCertFile,
+    fileReloadIntervalMs: security.fileReloadIntervalMs,
+  });
+  const authorization: Authorization = buildAuthorization(security);
+  await authentication.start(onError('authentication configuration reload failed'));
+  authorization.start(onError('RBAC policy reload failed'));
+
+  const servingFiles: ServingFiles = options.tlsCertFile && options.tlsPrivateKeyFile
+    ? { certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile }
+    : { certFile: join(options.certDir, 'apiserver.crt'), keyFile: join(options.certDir, 'apiserver.key') };
+  const tls = new DynamicServingTls(serving, servingFiles, () => authentication.clientCertificates.acceptedCasPem());
+  authentication.clientCertificates.onChange(() => tls.refresh());
+
+  const auditPolicy: AuditPolicy = security.audit.policyFile ? loadAuditPolicy(security.audit.policyFile) : uniformPolicy(security.audit.level);
+  const auditSink: AuditSink | undefined = security.audit.logPath ? fileAuditSink(security.audit.logPath) : undefined;
+
+  return {
+    tls,
+    authorizer: authorization.authorizer,
+    install(app) {
+      decorateRequests(app);
+      installRequestInfoFilter(app);
+      installTimeoutFilter(app, security.requestTimeoutMs);
+      installAuditFilter(app, { policy: auditPolicy, sink: auditSink });
+      installAuthenticationFilter(app, {
+        chain: authentication.chain,
+        requestHeader: () => authentication.clientCertificates.requestHeader(),
+      });
+      installMaxInFlightFilter(app, { readOnly: security.maxRequestsInflight, mutating: security.maxMutatingRequestsInflight });
+      installAuthorizationFilter(app, authorization.authorizer);
+      installSelfSubjectAccessReview(app, authorization.authorizer);
+    },
+    start(app) {
+      tls.attach(app.server as unknown as { setSecureContext(o: object): void }, security.fileReloadIntervalMs, onError('serving certificate reload failed'), () =>
+        app.log.info('serving certificate reloaded'),
+      );
+    },
+    async close() {
+      tls.stop();
+      authentication.stop();
+      authorization.stop();
+      await auditSink?.close();
+    },
+  };
+}
