@@ -1,12 +1,14 @@
 // API discovery, derived from the kind declarations: `/apis` (legacy APIGroupList, or the
 // aggregated apidiscovery.k8s.io/v2 APIGroupDiscoveryList when Accept asks for it), `/apis/<g>`
 // (APIGroup) and `/apis/<g>/<v>` (APIResourceList, which the kube-aggregator's availability probe
-// and its legacy fallback read). Every body and ETag is built once, at install time.
+// and its legacy fallback read). Kinds of the core group (`group: ''`, only the test host cluster
+// declares any) are served at `/api` (APIVersions, or the aggregated list of the core group) and
+// `/api/<v>` instead. Every body and ETag but `/api`'s APIVersions is built once, at install time.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { KindDeclaration } from '../registry/kind.js';
+import { groupVersionOf, groupVersionPath, hasStatus, isCoreGroup, type KindDeclaration } from '../registry/kind.js';
 import { notAcceptable, pathNotFound } from './errors.js';
-import { sendStatus } from './response.js';
+import { send, sendStatus } from './response.js';
 import { parseAccept, rangeMatches, sendStatic, staticDocument, type StaticDocument } from './static.js';
 
 /** Verbs of every main resource, sorted. */
@@ -89,7 +91,7 @@ export function storageVersionHash(group: string, version: string, kind: string)
 // ---- legacy documents -------------------------------------------------------------------------
 
 function groupVersionEntry(group: string, version: string) {
-  return { groupVersion: `${group}/${version}`, version };
+  return { groupVersion: groupVersionOf(group, version), version };
 }
 
 function apiGroupBody(g: GroupVersions) {
@@ -100,8 +102,22 @@ function apiGroupBody(g: GroupVersions) {
   };
 }
 
+/** The named groups (`/apis`); the core group is listed at `/api` instead. */
 export function apiGroupList(kinds: KindDeclaration[]) {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupsOf(kinds).map(apiGroupBody) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupsOf(kinds).filter((g) => !isCoreGroup(g.group)).map(apiGroupBody) };
+}
+
+/**
+ * `/api`'s legacy document (metav1.APIVersions) for a server whose kinds include the core group;
+ * `serverAddress` is the host the client reached, as kube-apiserver reports it.
+ */
+export function apiVersions(kinds: KindDeclaration[], serverAddress: string) {
+  const core = groupsOf(kinds).find((g) => isCoreGroup(g.group));
+  return {
+    kind: 'APIVersions',
+    versions: core?.versions ?? [],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 export function apiGroup(kinds: KindDeclaration[], group: string) {
@@ -124,7 +140,9 @@ export function apiResourceList(kinds: KindDeclaration[], group: string, version
     if (k.categories.length > 0) main.categories = k.categories;
     main.storageVersionHash = storageVersionHash(k.group, k.versions[0], k.kind);
     resources.push(main);
-    resources.push({ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: SUBRESOURCE_VERBS });
+    if (hasStatus(k)) {
+      resources.push({ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: SUBRESOURCE_VERBS });
+    }
     if (k.scale) {
       resources.push({
         name: `${k.plural}/scale`,
@@ -137,18 +155,22 @@ export function apiResourceList(kinds: KindDeclaration[], group: string, version
       });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources };
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersionOf(group, version), resources };
 }
 
 // ---- aggregated discovery ---------------------------------------------------------------------
 
-export function aggregatedDiscovery(kinds: KindDeclaration[], version: AggregatedDiscoveryVersion = 'v2') {
+/**
+ * The aggregated discovery document of the named groups (`/apis`), or with `scope: 'core'` of the
+ * core group alone (`/api`, whose one item has no name).
+ */
+export function aggregatedDiscovery(kinds: KindDeclaration[], version: AggregatedDiscoveryVersion = 'v2', scope: 'named' | 'core' = 'named') {
   return {
     kind: AGGREGATED_DISCOVERY_KIND,
     apiVersion: `${AGGREGATED_DISCOVERY_GROUP}/${version}`,
     metadata: {},
-    items: groupsOf(kinds).map((g) => ({
-      metadata: { name: g.group },
+    items: groupsOf(kinds).filter((g) => isCoreGroup(g.group) === (scope === 'core')).map((g) => ({
+      metadata: isCoreGroup(g.group) ? {} : { name: g.group },
       versions: g.versions.map((v) => ({
         version: v,
         resources: kindsAt(kinds, g.group, v).map((k) => {
@@ -161,9 +183,10 @@ export function aggregatedDiscovery(kinds: KindDeclaration[], version: Aggregate
           };
           if (k.shortNames.length > 0) resource.shortNames = k.shortNames;
           if (k.categories.length > 0) resource.categories = k.categories;
-          const subresources: Record<string, unknown>[] = [
-            { subresource: 'status', responseKind: { group: k.group, version: v, kind: k.kind }, verbs: SUBRESOURCE_VERBS },
-          ];
+          const subresources: Record<string, unknown>[] = [];
+          if (hasStatus(k)) {
+            subresources.push({ subresource: 'status', responseKind: { group: k.group, version: v, kind: k.kind }, verbs: SUBRESOURCE_VERBS });
+          }
           if (k.scale) {
             subresources.push({
               subresource: 'scale',
@@ -171,7 +194,7 @@ export function aggregatedDiscovery(kinds: KindDeclaration[], version: Aggregate
               verbs: SUBRESOURCE_VERBS,
             });
           }
-          resource.subresources = subresources;
+          if (subresources.length > 0) resource.subresources = subresources;
           return resource;
         }),
         freshness: 'Current',
@@ -213,8 +236,11 @@ const AGGREGATED_HEADERS = { vary: 'Accept', 'cache-control': 'public' };
 export interface DiscoveryDocuments {
   groupList: StaticDocument;
   aggregated: Record<AggregatedDiscoveryVersion, StaticDocument>;
+  /** `/api`'s aggregated document; present when some kind is of the core group. */
+  coreAggregated?: Record<AggregatedDiscoveryVersion, StaticDocument>;
+  /** Named groups only. */
   groups: Map<string, StaticDocument>;
-  /** Keyed `<group>/<version>`. */
+  /** Keyed by URL path: `/apis/<group>/<version>`, `/api/<version>`. */
   resourceLists: Map<string, StaticDocument>;
 }
 
@@ -222,26 +248,29 @@ export function buildDiscoveryDocuments(kinds: KindDeclaration[]): DiscoveryDocu
   const groups = new Map<string, StaticDocument>();
   const resourceLists = new Map<string, StaticDocument>();
   for (const g of groupsOf(kinds)) {
-    groups.set(g.group, staticDocument(apiGroup(kinds, g.group), 'application/json'));
+    if (!isCoreGroup(g.group)) groups.set(g.group, staticDocument(apiGroup(kinds, g.group), 'application/json'));
     for (const v of g.versions) {
-      resourceLists.set(`${g.group}/${v}`, staticDocument(apiResourceList(kinds, g.group, v), 'application/json'));
+      resourceLists.set(groupVersionPath(g.group, v), staticDocument(apiResourceList(kinds, g.group, v), 'application/json'));
     }
   }
+  const aggregated = (scope: 'named' | 'core') => ({
+    v2: staticDocument(aggregatedDiscovery(kinds, 'v2', scope), aggregatedContentType('v2')),
+    v2beta1: staticDocument(aggregatedDiscovery(kinds, 'v2beta1', scope), aggregatedContentType('v2beta1')),
+  });
   return {
     groupList: staticDocument(apiGroupList(kinds), 'application/json'),
-    aggregated: {
-      v2: staticDocument(aggregatedDiscovery(kinds, 'v2'), aggregatedContentType('v2')),
-      v2beta1: staticDocument(aggregatedDiscovery(kinds, 'v2beta1'), aggregatedContentType('v2beta1')),
-    },
+    aggregated: aggregated('named'),
+    coreAggregated: kinds.some((k) => isCoreGroup(k.group)) ? aggregated('core') : undefined,
     groups,
     resourceLists,
   };
 }
 
 /**
- * Serves `/apis`, `/apis/<group>` and `/apis/<group>/<version>` for `kinds`. `/api` (the legacy
- * core group, which this server does not serve) and unknown groups or versions answer a 404
- * Status; client-go tolerates the 404 on `/api`.
+ * Serves `/apis`, `/apis/<group>` and `/apis/<group>/<version>` for `kinds`, and `/api`,
+ * `/api/<version>` when some kind is of the core group. Otherwise `/api` (this server does not
+ * serve the core group) and unknown groups or versions answer a 404 Status; client-go tolerates
+ * the 404 on `/api`.
  */
 export function installDiscovery(app: FastifyInstance, kinds: KindDeclaration[]): DiscoveryDocuments {
   const docs = buildDiscoveryDocuments(kinds);
@@ -260,9 +289,21 @@ export function installDiscovery(app: FastifyInstance, kinds: KindDeclaration[])
     // The legacy list varies by Accept too (it is what a non-aggregated Accept gets).
     return sendStatic(req, reply, docs.groupList, { vary: 'Accept' });
   });
-  app.get('/api', notFound);
+  const core = docs.coreAggregated;
+  if (core) {
+    app.get('/api', (req, reply) => {
+      const format = negotiateDiscovery(req.headers.accept, true);
+      if (!format) return sendStatus(reply, notAcceptable(DISCOVERY_MEDIA_TYPES).status);
+      if (format.aggregated) return sendStatic(req, reply, core[format.version], AGGREGATED_HEADERS);
+      reply.header('vary', 'Accept');
+      return send(reply, 200, apiVersions(kinds, req.host));
+    });
+    app.get('/api/:version', notFound);
+  } else {
+    app.get('/api', notFound);
+  }
   for (const [group, doc] of docs.groups) app.get(`/apis/${group}`, plainJson(doc));
-  for (const [gv, doc] of docs.resourceLists) app.get(`/apis/${gv}`, plainJson(doc));
+  for (const [path, doc] of docs.resourceLists) app.get(path, plainJson(doc));
   // Static routes win over these in the router; they only catch unknown groups and versions.
   app.get('/apis/:group', notFound);
   app.get('/apis/:group/:version', notFound);

@@ -1,7 +1,8 @@
 // Route installation, derived from the kind declarations: for every kind and served version,
-// the collection, item, `/status` and (when declared) `/scale` routes of a Kubernetes API.
+// the collection, item, `/status` (unless the kind has none) and (when declared) `/scale` routes of a
+// Kubernetes API, under `/apis/<group>/<version>` or, for the core group, `/api/<version>`.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { KindDeclaration } from '../registry/kind.js';
+import { groupVersionPath, hasStatus, type KindDeclaration } from '../registry/kind.js';
 import type { Store } from '../registry/store.js';
 import { methodNotAllowed } from './errors.js';
 import type { ResourceContext } from './handlers/context.js';
@@ -44,7 +45,7 @@ export function installResource(app: FastifyInstance, resource: InstalledResourc
   const statusStore = store.statusStore();
   for (const version of decl.versions) {
     const ctx: ResourceContext = { decl, version, store, statusStore };
-    const base = `/apis/${decl.group}/${version}`;
+    const base = groupVersionPath(decl.group, version);
     const collection = decl.namespaced ? `${base}/namespaces/:namespace/${decl.plural}` : `${base}/${decl.plural}`;
     const item = `${collection}/:name`;
 
@@ -60,11 +61,13 @@ export function installResource(app: FastifyInstance, resource: InstalledResourc
       PATCH: patchHandler(ctx, store),
       DELETE: deleteHandler(ctx),
     });
-    route(app, `${item}/status`, {
-      GET: getHandler(ctx, statusStore),
-      PUT: updateHandler(ctx, statusStore),
-      PATCH: patchHandler(ctx, statusStore),
-    });
+    if (hasStatus(decl)) {
+      route(app, `${item}/status`, {
+        GET: getHandler(ctx, statusStore),
+        PUT: updateHandler(ctx, statusStore),
+        PATCH: patchHandler(ctx, statusStore),
+      });
+    }
     if (decl.scale) {
       const scale = scaleHandlers(ctx, decl.scale);
       route(app, `${item}/scale`, { GET: scale.get, PUT: scale.update, PATCH: scale.patch });

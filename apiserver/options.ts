@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_STORAGE_URL, parseStorageUrl, type StorageOptions } from '../registry/storage/index.js';
+import { completeSecurityOptions, SECURITY_FLAGS, SECURITY_USAGE, type SecurityOptions } from './filters/options.js';
+import { completeControllerOptions, CONTROLLER_FLAGS, CONTROLLER_USAGE, type ControllerOptions } from '../controllers/options.js';
 
 /**
  * Command-line options. The startup pipeline is parse → complete → validate: `parseOptions` turns
@@ -18,6 +20,10 @@ export interface CompletedOptions {
   readonly writeKubeconfig: string;
   /** How often the server compacts storage history, in ms; 0 turns compaction off. */
   readonly compactionIntervalMs: number;
+  /** Authentication, authorization, audit and request limits (apiserver/filters/options.ts). */
+  readonly security: SecurityOptions;
+  /** Which controllers run, the host cluster, leader election (controllers/options.ts). */
+  readonly controllers: ControllerOptions;
   readonly __completed: true;
 }
 
@@ -34,6 +40,8 @@ const flags = {
   'cert-dir': { type: 'string' },
   'write-kubeconfig': { type: 'string' },
   'etcd-compaction-interval': { type: 'string' },
+  ...SECURITY_FLAGS,
+  ...CONTROLLER_FLAGS,
   help: { type: 'boolean' },
 } as const;
 
@@ -50,7 +58,7 @@ export const USAGE = `Usage: node dist/apiserver/main.js [flags]
   --write-kubeconfig=FILE     kubeconfig for the local user (default data/kubeconfig; '' = none)
   --etcd-compaction-interval=D  how often storage history is compacted, e.g. 5m, 30s; 0 = never
                               (default 5m; the name is kube-apiserver's, it applies to every backend)
-`;
+${SECURITY_USAGE}${CONTROLLER_USAGE}`;
 
 export class OptionsError extends Error {}
 
@@ -87,8 +95,22 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
   if (compactionIntervalMs === undefined) {
     throw new OptionsError(`--etcd-compaction-interval=${compaction}: expected a duration such as 5m, 30s or 0`);
   }
+  let security: SecurityOptions;
+  try {
+    security = completeSecurityOptions(raw, parseDurationMs);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+  let controllers: ControllerOptions;
+  try {
+    controllers = completeControllerOptions(raw, parseDurationMs);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
   return {
     compactionIntervalMs,
+    security,
+    controllers,
     storage: {
       url: storageUrl,
       etcdPrefix: str('etcd-prefix'),

@@ -2,7 +2,8 @@
 // Warning headers. Errors go through `sendStatus` so they always leave as a metav1.Status.
 import type { FastifyReply } from 'fastify';
 import { stringify } from 'yaml';
-import type { KindDeclaration } from '../registry/kind.js';
+import { convertToVersion, storageVersion } from '../registry/conversion.js';
+import { groupVersionOf, type KindDeclaration } from '../registry/kind.js';
 import type { KubeObject, ObjectMeta } from '../registry/meta.js';
 import { badRequest, type Status } from './errors.js';
 import type { Encoding, Negotiated } from './negotiation.js';
@@ -46,7 +47,7 @@ export function columnDefinitions(decl: KindDeclaration) {
 export function toTable(
   decl: KindDeclaration,
   objects: KubeObject[],
-  options: { includeObject: IncludeObject; groupVersion: string; list?: ListMeta; withHeaders: boolean; now?: Date },
+  options: { includeObject: IncludeObject; groupVersion: string; list?: ListMeta; withHeaders: boolean; now?: Date; version?: string },
 ): Record<string, unknown> {
   const now = options.now ?? new Date();
   const rows = objects.map((obj) => {
@@ -56,8 +57,10 @@ export function toTable(
         return v === undefined ? null : v;
       }),
     };
-    if (options.includeObject === 'Object') row.object = obj;
-    else if (options.includeObject === 'Metadata') row.object = partialObjectMetadata(obj, 'meta.k8s.io/v1');
+    // Cells come from the stored object; the row's object is in the version of the request.
+    const shown = () => (options.version === undefined ? obj : convertToVersion(decl, obj, options.version));
+    if (options.includeObject === 'Object') row.object = shown();
+    else if (options.includeObject === 'Metadata') row.object = partialObjectMetadata(shown(), 'meta.k8s.io/v1');
     return row;
   });
   return {
@@ -69,19 +72,28 @@ export function toTable(
   };
 }
 
-/** The body for one object in the negotiated representation. */
-export function objectBody(decl: KindDeclaration, obj: KubeObject, negotiated: Negotiated, includeObject: IncludeObject): unknown {
+/**
+ * The body for one (stored) object in the negotiated representation, in `version` (default: the
+ * storage version) of the request.
+ */
+export function objectBody(
+  decl: KindDeclaration,
+  obj: KubeObject,
+  negotiated: Negotiated,
+  includeObject: IncludeObject,
+  version: string = storageVersion(decl),
+): unknown {
   switch (negotiated.representation) {
     case 'Table':
-      return toTable(decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders: true });
+      return toTable(decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders: true, version });
     case 'PartialObjectMetadata':
-      return partialObjectMetadata(obj, negotiated.groupVersion);
+      return partialObjectMetadata(convertToVersion(decl, obj, version), negotiated.groupVersion);
     default:
-      return obj;
+      return convertToVersion(decl, obj, version);
   }
 }
 
-/** The body for a list in the negotiated representation. */
+/** The body for a list of (stored) objects in the negotiated representation, in `version`. */
 export function listBody(
   decl: KindDeclaration,
   version: string,
@@ -92,16 +104,21 @@ export function listBody(
 ): unknown {
   switch (negotiated.representation) {
     case 'Table':
-      return toTable(decl, items, { includeObject, groupVersion: negotiated.groupVersion!, list: meta, withHeaders: true });
+      return toTable(decl, items, { includeObject, groupVersion: negotiated.groupVersion!, list: meta, withHeaders: true, version });
     case 'PartialObjectMetadata':
       return {
         kind: 'PartialObjectMetadataList',
         apiVersion: negotiated.groupVersion,
         metadata: listMetadata(meta),
-        items: items.map((o) => partialObjectMetadata(o, negotiated.groupVersion)),
+        items: items.map((o) => partialObjectMetadata(convertToVersion(decl, o, version), negotiated.groupVersion)),
       };
     default:
-      return { apiVersion: `${decl.group}/${version}`, kind: decl.listKind, metadata: listMetadata(meta), items };
+      return {
+        apiVersion: groupVersionOf(decl.group, version),
+        kind: decl.listKind,
+        metadata: listMetadata(meta),
+        items: items.map((o) => convertToVersion(decl, o, version)),
+      };
   }
 }
 

@@ -8,6 +8,7 @@ import { openBackend, type Backend } from '../registry/storage/index.js';
 import { decodeStored, resourcePrefix, Store } from '../registry/store.js';
 import { installDiscovery } from './discovery.js';
 import { badRequest, internalError, pathNotFound, requestEntityTooLarge, StatusError, toStatusError, unsupportedMediaType } from './errors.js';
+import { createSecurity } from './filters/index.js';
 import { installHealth } from './health.js';
 import { installResource } from './install.js';
 import { installStandaloneNamespaces } from './namespaces.js';
@@ -16,11 +17,33 @@ import type { CompletedOptions } from './options.js';
 import { sendStatus } from './response.js';
 import { loadOrCreateLocalUser, loadOrCreateSelfSigned, type ServingCertificate } from './tls.js';
 import { installOpenAPI } from '../openapi/index.js';
+import type { ControllerDeclaration } from '../controllers/controller.js';
+import { HostClient, loadHostKubeConfig } from '../controllers/host-client.js';
+import { allControllers } from '../controllers/index.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { installMetrics, metricsRegistry } from './metrics.js';
 
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$/;
 
 /** kube-apiserver's MaxRequestBodyBytes. */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * What a caller adds to the generic server without touching it: routes that are not a kind's REST
+ * API (the test host cluster's TokenReview and node proxy), and background tasks that run while the
+ * server runs (a simulated kubelet). Tasks start after the server listens and stop before it closes.
+ */
+export interface ServerExtensions {
+  installRoutes?(app: FastifyInstance, stores: Map<string, Store>): void;
+  background?: Array<(server: RunningServer) => Promise<() => Promise<void>>>;
+  /**
+   * `false` when the kinds include real `v1` namespaces (the test host cluster); by default every
+   * valid namespace name answers as an Active Namespace (`namespaces.ts`).
+   */
+  standaloneNamespaces?: boolean;
+  /** The controllers this server runs (subject to `--controllers`); default `allControllers`. */
+  controllers?: ControllerDeclaration[];
+}
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -32,19 +55,33 @@ export interface RunningServer {
   url: string;
   /** PEM of the CA clients should trust for `url`. */
   caPem: string;
+  /** The in-process controllers; they start once `ready` resolves (and this replica leads). */
+  controllers: ControllerManager;
   close(): Promise<void>;
 }
 
 /** Opens the store, builds the HTTPS server with every kind's API, and starts listening. */
-export async function startServer(options: CompletedOptions, kinds: KindDeclaration[] = allKinds): Promise<RunningServer> {
+export async function startServer(
+  options: CompletedOptions,
+  kinds: KindDeclaration[] = allKinds,
+  extensions: ServerExtensions = {},
+): Promise<RunningServer> {
   const serving = servingCertificate(options);
-  const backend = await openBackend(options.storage);
-  const app = Fastify({
-    https: { cert: serving.cert, key: serving.key, minVersion: 'TLSv1.2' },
+  // Authentication, authorization, audit and limits (apiserver/filters); read before the store
+  // opens, so a missing CA or policy file fails start-up without leaving anything open.
+  let app: FastifyInstance | undefined;
+  const security = await createSecurity(options, serving, () => app?.log);
+  const backend = await openBackend(options.storage).catch(async (err: unknown) => {
+    await security.close();
+    throw err;
+  });
+  app = Fastify({
+    https: security.tls.serverOptions(),
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     routerOptions: { maxParamLength: 1024 },
   });
+  security.install(app);
   installProtocol(app);
 
   const stores = new Map<string, Store>();
@@ -53,11 +90,12 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
     const cacher = new Cacher({ backend, prefix: resourcePrefix(decl), decode: decodeStored, log: app.log });
     cachers.push(cacher);
     const store = new Store({ decl, backend, cacher });
-    stores.set(`${decl.plural}.${decl.group}`, store);
+    stores.set(`${decl.plural}.${decl.group || 'core'}`, store);
     installResource(app, { decl, store });
   }
+  extensions.installRoutes?.(app, stores);
   installDiscovery(app, kinds);
-  installStandaloneNamespaces(app);
+  if (extensions.standaloneNamespaces !== false) installStandaloneNamespaces(app);
   installOpenAPI(app, kinds);
   installHealth(app, {
     live: [{ name: 'ping', check: async () => {} }],
@@ -72,6 +110,25 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
       },
     ],
   });
+  installMetrics(app, metricsRegistry);
+  let controllers: ControllerManager;
+  try {
+    const hostKubeConfig = loadHostKubeConfig(options.controllers.kubeconfig);
+    controllers = new ControllerManager({
+      stores,
+      backend,
+      controllers: extensions.controllers ?? allControllers,
+      enabled: options.controllers.enabled,
+      host: hostKubeConfig && new HostClient(hostKubeConfig),
+      leaderElection: options.controllers.leaderElection,
+      metrics: metricsRegistry,
+      log: app.log,
+    });
+  } catch (err) {
+    await backend.close();
+    await security.close();
+    throw err;
+  }
 
   // The server listens before the watch caches have synced (a store that is down at start-up
   // must not keep /readyz and /livez from answering); `ready` resolves once they have.
@@ -82,8 +139,10 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
   } catch (err) {
     await Promise.all(cachers.map((c) => c.stop()));
     await backend.close();
+    await security.close();
     throw err;
   }
+  security.start(app);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.securePort;
   const host = options.bindAddress.includes(':') ? `[${options.bindAddress}]` : options.bindAddress;
@@ -95,23 +154,35 @@ export async function startServer(options: CompletedOptions, kinds: KindDeclarat
   }
   const stopCompactor = options.compactionIntervalMs > 0 ? startCompactor(backend, { intervalMs: options.compactionIntervalMs, log: app.log }) : () => {};
   let closing: Promise<void> | undefined;
-  return {
+  const stopBackground: Array<() => Promise<void>> = [];
+  const running: RunningServer = {
     app,
     backend,
     stores,
     ready,
     url,
     caPem: serving.ca,
+    controllers,
     close() {
       closing ??= (async () => {
+        await controllers.stop();
+        for (const stop of stopBackground.reverse()) await stop();
         stopCompactor();
         await Promise.all(cachers.map((c) => c.stop()));
         await app.close();
         await backend.close();
+        await security.close();
       })();
       return closing;
     },
   };
+  for (const start of extensions.background ?? []) stopBackground.push(await start(running));
+  // Controllers read through the watch caches, so they start once those have synced.
+  ready.then(
+    () => closing === undefined && controllers.start(),
+    () => {},
+  );
+  return running;
 }
 
 /**

@@ -4,7 +4,8 @@
 // and from the kinds' zod schemas converted by `schema.ts`. Names follow Kubernetes: definitions
 // `<reversed group>.<version>.<Kind>` (as apiextensions names CRD definitions), operation ids
 // `readStormApacheOrgV1beta1NamespacedStormTopologyStatus`, tags `stormApacheOrg_v1beta1`.
-import type { KindDeclaration } from '../registry/kind.js';
+import { versionSchemaOf } from '../registry/conversion.js';
+import { groupVersionPath, hasSpec, hasStatus, isCoreGroup, type KindDeclaration } from '../registry/kind.js';
 import {
   API_VERSION_DESCRIPTION,
   apimachineryDefinitions,
@@ -21,8 +22,17 @@ import {
 } from './apimachinery.js';
 import { fromZod, refsOf, toV2, toV3, type JsonSchema } from './schema.js';
 
-/** The PATCH body types listed in the documents. kubectl sends strategic merge patch only if listed. */
-export const DEFAULT_PATCH_CONTENT_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
+/**
+ * The PATCH body types listed in the documents: the four kube-apiserver accepts for built-in types
+ * (`apiserver/handlers/patch.ts` PATCH_TYPES). kubectl's client-side apply sends strategic merge
+ * patch only if it is listed.
+ */
+export const DEFAULT_PATCH_CONTENT_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+];
 
 export interface OpenAPIOptions {
   /** PATCH request body types to publish; grows as the server learns SMP and server-side apply. */
@@ -46,17 +56,23 @@ export function reverseDomain(group: string): string {
   return group.split('.').reverse().join('.');
 }
 
+/** `org.apache.storm.v1beta1`; the core group's definitions are kube's own `io.k8s.api.core.v1`. */
+export function definitionPrefix(group: string, version: string): string {
+  return isCoreGroup(group) ? `io.k8s.api.core.${version}` : `${reverseDomain(group)}.${version}`;
+}
+
 /** `org.apache.storm.v1beta1.StormTopology`. */
 export function definitionName(group: string, version: string, kind: string): string {
-  return `${reverseDomain(group)}.${version}.${kind}`;
+  return `${definitionPrefix(group, version)}.${kind}`;
 }
 
 function camel(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-/** `storm.apache.org` → `StormApacheOrg`, `pvc-chonker.io` → `PvcChonkerIo`. */
+/** `storm.apache.org` → `StormApacheOrg`, `pvc-chonker.io` → `PvcChonkerIo`, core → `Core`. */
 function groupCamel(group: string): string {
+  if (isCoreGroup(group)) return 'Core';
   return group
     .split(/[.-]/)
     .filter(Boolean)
@@ -252,7 +268,7 @@ export function routesOf(kinds: KindDeclaration[], options: OpenAPIOptions = {})
       const tag = tagOf(k.group, version);
       const gv = `${groupCamel(k.group)}${camel(version)}`;
       const ns = k.namespaced ? 'Namespaced' : '';
-      const base = `/apis/${k.group}/${version}`;
+      const base = groupVersionPath(k.group, version);
       const collection = k.namespaced ? `${base}/namespaces/{namespace}/${k.plural}` : `${base}/${k.plural}`;
       const item = `${collection}/{name}`;
       const nsParam: Param[] = k.namespaced
@@ -372,9 +388,8 @@ export function routesOf(kinds: KindDeclaration[], options: OpenAPIOptions = {})
           }),
         ],
       });
-      const subresources: { name: string; title: string; gvk: GroupVersionKind; def: string }[] = [
-        { name: 'status', title: 'Status', gvk, def },
-      ];
+      const subresources: { name: string; title: string; gvk: GroupVersionKind; def: string }[] = [];
+      if (hasStatus(k)) subresources.push({ name: 'status', title: 'Status', gvk, def });
       if (k.scale) subresources.push({ name: 'scale', title: 'Scale', gvk: scaleGvk, def: SCALE });
       for (const sub of subresources) {
         routes.push({
@@ -429,14 +444,22 @@ export function routesOf(kinds: KindDeclaration[], options: OpenAPIOptions = {})
 export function kindDefinitions(kinds: KindDeclaration[]): Record<string, JsonSchema> {
   const defs: Record<string, JsonSchema> = {};
   for (const k of kinds) {
-    // One conversion per kind: every served version shares the declaration's schemas.
+    // One conversion per kind, shared by every served version without a schema of its own.
     const extracted: Record<string, JsonSchema> = {};
     const prefix = definitionName(k.group, k.versions[0], k.kind);
-    const spec = fromZod(k.spec, { definitionPrefix: prefix, definitions: extracted });
-    const status = fromZod(k.status, { definitionPrefix: prefix, definitions: extracted });
+    const fields: Record<string, JsonSchema> = {};
+    if (hasSpec(k)) {
+      fields.spec = fromZod(k.spec, { definitionPrefix: prefix, definitions: extracted });
+      fields.spec.description ??= `spec defines the desired state of the ${k.kind}.`;
+    }
+    if (hasStatus(k)) {
+      fields.status = fromZod(k.status, { definitionPrefix: prefix, definitions: extracted });
+      fields.status.description ??= `status is the observed state of the ${k.kind}, written by its controller through the status subresource.`;
+    }
+    for (const [name, schema] of Object.entries(k.topLevel ?? {})) {
+      fields[name] = fromZod(schema, { definitionPrefix: prefix, definitions: extracted });
+    }
     Object.assign(defs, extracted);
-    spec.description ??= `spec defines the desired state of the ${k.kind}.`;
-    status.description ??= `status is the observed state of the ${k.kind}, written by its controller through the status subresource.`;
     for (const version of k.versions) {
       const name = definitionName(k.group, version, k.kind);
       defs[name] = {
@@ -446,8 +469,7 @@ export function kindDefinitions(kinds: KindDeclaration[]): Record<string, JsonSc
           apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
           kind: { type: 'string', description: KIND_DESCRIPTION },
           metadata: { ...ref(OBJECT_META), description: OBJECT_META_DESCRIPTION },
-          spec,
-          status,
+          ...(ownVersionFields(k, version, defs) ?? fields),
         },
         'x-kubernetes-group-version-kind': [{ group: k.group, kind: k.kind, version }],
       };
@@ -470,6 +492,24 @@ export function kindDefinitions(kinds: KindDeclaration[]): Record<string, JsonSc
     }
   }
   return defs;
+}
+
+/**
+ * `spec` and `status` of a version with its own schema (`KindDeclaration.versionSchemas`), its
+ * extracted definitions added to `defs` under the version's prefix; undefined for a version that
+ * shares the storage version's schema.
+ */
+function ownVersionFields(k: KindDeclaration, version: string, defs: Record<string, JsonSchema>): Record<string, JsonSchema> | undefined {
+  const own = versionSchemaOf(k, version);
+  if (!own) return undefined;
+  const extracted: Record<string, JsonSchema> = {};
+  const prefix = definitionName(k.group, version, k.kind);
+  const spec = fromZod(own.spec, { definitionPrefix: prefix, definitions: extracted });
+  spec.description ??= `spec defines the desired state of the ${k.kind}.`;
+  const status = fromZod(own.status, { definitionPrefix: prefix, definitions: extracted });
+  status.description ??= `status is the observed state of the ${k.kind}, written by its controller through the status subresource.`;
+  Object.assign(defs, extracted);
+  return { spec, status };
 }
 
 /** The definitions reachable from `roots`, in sorted order; throws on a dangling reference. */
@@ -564,7 +604,7 @@ export function buildV3(kinds: KindDeclaration[], group: string, version: string
   const served = kinds.filter((k) => k.group === group && k.versions.includes(version));
   const routes = routesOf(served, options).filter((r) => r.group === group && r.version === version);
   const all = { ...apimachineryDefinitions, ...kindDefinitions(served) };
-  const kindRoots = Object.keys(all).filter((n) => !(n in apimachineryDefinitions) && n.startsWith(`${reverseDomain(group)}.${version}.`));
+  const kindRoots = Object.keys(all).filter((n) => !(n in apimachineryDefinitions) && n.startsWith(`${definitionPrefix(group, version)}.`));
   const defs = closure([...routeRefs(routes), ...kindRoots], all);
   const paths: JsonSchema = {};
   for (const r of routes) {

@@ -1,5 +1,5 @@
-// Serving `/openapi/v2`, the `/openapi/v3` root and `/openapi/v3/apis/<g>/<v>` as kube-openapi's
-// handlers do. The documents are static: built once at install, with their ETags.
+// Serving `/openapi/v2`, the `/openapi/v3` root and `/openapi/v3/apis/<g>/<v>` (for the core group
+// of the test host cluster, `/openapi/v3/api/<v>`) as kube-openapi's handlers do. The documents are static: built once at install, with their ETags.
 //
 // v3 (kube-openapi `handler3`): the root lists `apis/<g>/<v>` with `serverRelativeURL`
 // `/openapi/v3/apis/<g>/<v>?hash=<ETag>`. A group version answers with `ETag` and `Vary: Accept`;
@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notAcceptable, pathNotFound } from '../apiserver/errors.js';
 import { sendStatus } from '../apiserver/response.js';
 import { parseAccept, rangeMatches, sendStatic, staticDocument, type StaticDocument } from '../apiserver/static.js';
-import type { KindDeclaration } from '../registry/kind.js';
+import { groupVersionOf, type KindDeclaration } from '../registry/kind.js';
 import { buildV2, buildV3, type OpenAPIOptions } from './build.js';
 
 export { buildV2, buildV3, definitionName, DEFAULT_PATCH_CONTENT_TYPES, routesOf, type OpenAPIOptions } from './build.js';
@@ -18,26 +18,30 @@ export { buildV2, buildV3, definitionName, DEFAULT_PATCH_CONTENT_TYPES, routesOf
 export interface OpenAPIDocuments {
   v2: StaticDocument;
   v3Root: StaticDocument;
-  /** Keyed `<group>/<version>`. */
+  /** Keyed by group version as in apiVersion: `<group>/<version>`, or `<version>` for the core group. */
   v3: Map<string, StaticDocument>;
 }
 
-/** `/openapi/v3/apis/<g>/<v>?hash=<hash>`. */
+/** A v3 document's path below `/openapi/v3/`: `apis/<g>/<v>`, or `api/<v>` for the core group `v1`. */
+export function v3Path(groupVersion: string): string {
+  return groupVersion.includes('/') ? `apis/${groupVersion}` : `api/${groupVersion}`;
+}
+
+/** `/openapi/v3/apis/<g>/<v>?hash=<hash>` (`/openapi/v3/api/v1?hash=` for the core group). */
 export function v3URL(groupVersion: string, hash: string): string {
-  return `/openapi/v3/apis/${groupVersion}?hash=${hash}`;
+  return `/openapi/v3/${v3Path(groupVersion)}?hash=${hash}`;
 }
 
 export function buildOpenAPIDocuments(kinds: KindDeclaration[], options: OpenAPIOptions = {}): OpenAPIDocuments {
   const v3 = new Map<string, StaticDocument>();
-  const groupVersions: string[] = [];
-  for (const k of kinds) for (const v of k.versions) if (!groupVersions.includes(`${k.group}/${v}`)) groupVersions.push(`${k.group}/${v}`);
-  groupVersions.sort();
+  const groupVersions = new Map<string, { group: string; version: string }>();
+  for (const k of kinds) for (const version of k.versions) groupVersions.set(groupVersionOf(k.group, version), { group: k.group, version });
   const rootPaths: Record<string, { serverRelativeURL: string }> = {};
-  for (const gv of groupVersions) {
-    const [group, version] = gv.split('/');
+  for (const gv of [...groupVersions.keys()].sort()) {
+    const { group, version } = groupVersions.get(gv)!;
     const doc = staticDocument(buildV3(kinds, group, version, options), 'application/json');
     v3.set(gv, doc);
-    rootPaths[`apis/${gv}`] = { serverRelativeURL: v3URL(gv, doc.hash) };
+    rootPaths[v3Path(gv)] = { serverRelativeURL: v3URL(gv, doc.hash) };
   }
   return {
     v2: staticDocument(buildV2(kinds, options), 'application/json'),
@@ -63,9 +67,7 @@ export function installOpenAPI(app: FastifyInstance, kinds: KindDeclaration[], o
 
   app.get('/openapi/v2', json(docs.v2));
   app.get('/openapi/v3', json(docs.v3Root));
-  app.get('/openapi/v3/apis/:group/:version', (req, reply) => {
-    const { group, version } = req.params as { group: string; version: string };
-    const gv = `${group}/${version}`;
+  const groupVersion = (gv: string) => (req: FastifyRequest, reply: FastifyReply) => {
     const doc = docs.v3.get(gv);
     if (!doc) return sendStatus(reply, pathNotFound().status);
     reply.header('vary', 'Accept');
@@ -80,6 +82,12 @@ export function installOpenAPI(app: FastifyInstance, kinds: KindDeclaration[], o
       });
     }
     return sendStatic(req, reply, doc);
+  };
+  app.get('/openapi/v3/apis/:group/:version', (req, reply) => {
+    const { group, version } = req.params as { group: string; version: string };
+    return groupVersion(`${group}/${version}`)(req, reply);
   });
+  // The core group's version alone; a named group's documents are never keyed without a `/`.
+  app.get('/openapi/v3/api/:version', (req, reply) => groupVersion((req.params as { version: string }).version)(req, reply));
   return docs;
 }

@@ -2,12 +2,14 @@
 // with field paths, defaults, and unknown-field handling per `fieldValidation`.
 import type { z } from 'zod';
 import { badRequest, type FieldError } from '../apiserver/errors.js';
-import type { KindDeclaration } from './kind.js';
+import { convertFromVersion, fieldPathToVersion, isStorageVersion, schemasOf } from './conversion.js';
+import { groupVersionOf, hasSpec, hasStatus, type KindDeclaration } from './kind.js';
 import type { KubeObject } from './meta.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface Decoded {
+  /** The decoded object, in the storage version whatever the version of the request. */
   object: KubeObject;
   /** Schema violations with field paths; the Store reports them with the strategy's errors. */
   errors: FieldError[];
@@ -15,7 +17,16 @@ export interface Decoded {
   warnings: string[];
 }
 
-const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const OBJECT_FIELDS = ['apiVersion', 'kind', 'metadata'];
+
+/** The top-level fields an object of `decl` may have; anything else is an unknown field. */
+function topLevelFields(decl: KindDeclaration): Set<string> {
+  const fields = new Set(OBJECT_FIELDS);
+  if (hasSpec(decl)) fields.add('spec');
+  if (hasStatus(decl)) fields.add('status');
+  for (const name of Object.keys(decl.topLevel ?? {})) fields.add(name);
+  return fields;
+}
 const METADATA_FIELDS: Record<string, 'string' | 'number' | 'object' | 'array'> = {
   name: 'string',
   generateName: 'string',
@@ -55,7 +66,8 @@ function isDefaultZodMessage(message: string): boolean {
 }
 
 /**
- * Turns a request body (already parsed JSON) into an object of `decl` at `version`.
+ * Turns a request body (already parsed JSON) in `version` into an object of `decl`, validated
+ * against `version`'s schema and returned in the storage version (`conversion.ts`).
  * Throws 400 BadRequest for a body that is not an object of this kind, and for unknown or
  * duplicate fields under Strict. `duplicateFields` are paths the body parser found twice.
  */
@@ -70,7 +82,7 @@ export function decodeObject(
     throw badRequest(`the body of the request must be a JSON or YAML object of kind ${decl.kind}`);
   }
   const input = body as Record<string, unknown>;
-  const expectedApiVersion = `${decl.group}/${version}`;
+  const expectedApiVersion = groupVersionOf(decl.group, version);
   if (input.apiVersion !== undefined && input.apiVersion !== expectedApiVersion) {
     throw badRequest(
       `the API version in the data (${String(input.apiVersion)}) does not match the expected API version (${expectedApiVersion})`,
@@ -82,23 +94,50 @@ export function decodeObject(
 
   const unknown: string[] = [];
   const errors: FieldError[] = [];
-  for (const key of Object.keys(input)) if (!TOP_LEVEL_FIELDS.has(key)) unknown.push(key);
+  const known = topLevelFields(decl);
+  for (const key of Object.keys(input)) if (!known.has(key)) unknown.push(key);
 
   const metadata = decodeMetadata(input.metadata, unknown, errors);
   const object: KubeObject = { apiVersion: expectedApiVersion, kind: decl.kind, metadata };
 
-  for (const part of ['spec', 'status'] as const) {
+  const schemas = schemasOf(decl, version);
+  const parts: Array<[string, z.ZodType]> = [];
+  if (hasSpec(decl)) parts.push(['spec', schemas.spec]);
+  if (hasStatus(decl)) parts.push(['status', schemas.status]);
+  parts.push(...Object.entries(decl.topLevel ?? {}));
+  for (const [part, schema] of parts) {
     const value = input[part];
     if (value === undefined && part === 'status') continue;
-    const parsed = parsePart(decl[part], part, value, unknown, errors);
-    if (parsed !== undefined) object[part] = parsed as Record<string, unknown>;
+    const parsed = parsePart(schema, part, value, unknown, errors);
+    if (parsed !== undefined) object[part] = parsed;
   }
+  const stored = toStorageVersion(decl, version, object, unknown, errors);
+  if (errors.length === 0) decl.normalize?.(stored);
 
   const reported = [...unknown.map((f) => `unknown field "${f}"`), ...duplicateFields.map((f) => `duplicate field "${f}"`)];
   if (reported.length > 0 && fieldValidation === 'Strict') {
     throw badRequest(`strict decoding error: ${reported.join(', ')}`);
   }
-  return { object, errors, warnings: fieldValidation === 'Warn' ? reported : [] };
+  return { object: stored, errors, warnings: fieldValidation === 'Warn' ? reported : [] };
+}
+
+/**
+ * An object decoded in `version`, converted to the storage version. The storage schema then
+ * applies its defaults to what `version` cannot express; its errors (a field restored from the
+ * conversion annotation with a wrong value) are named by `version`'s paths where it has them.
+ */
+function toStorageVersion(decl: KindDeclaration, version: string, object: KubeObject, unknown: string[], errors: FieldError[]): KubeObject {
+  if (isStorageVersion(decl, version)) return object;
+  const stored = convertFromVersion(decl, object, version);
+  if (errors.length > 0) return stored;
+  const storageErrors: FieldError[] = [];
+  for (const part of ['spec', 'status'] as const) {
+    if (stored[part] === undefined) continue;
+    const parsed = parsePart(decl[part], part, stored[part], unknown, storageErrors);
+    if (parsed !== undefined) stored[part] = parsed as Record<string, unknown>;
+  }
+  for (const e of storageErrors) errors.push({ ...e, field: fieldPathToVersion(decl, e.field, version) });
+  return stored;
 }
 
 function decodeMetadata(raw: unknown, unknown: string[], errors: FieldError[]): KubeObject['metadata'] {

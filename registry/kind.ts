@@ -30,10 +30,39 @@ export interface ScaleMapping {
   labelSelector(obj: KubeObject): string;
 }
 
+/**
+ * A served version other than the storage version, with its own schemas and the conversions to
+ * and from the storage version (`registry/conversion.ts` applies them at the API boundary). Both
+ * conversions are pure and total: they never throw, never mutate their argument, and work on
+ * partial objects (a body that failed its schema). What one version cannot express travels in an
+ * annotation, so a read-modify-write in either version loses nothing.
+ */
+export interface VersionSchema {
+  /** `spec` and `status` of this version; requests in this version are validated against them. */
+  spec: z.ZodType;
+  status: z.ZodType;
+  /** An object of this version → the storage version (the caller sets `apiVersion`). */
+  toStorage(obj: KubeObject): KubeObject;
+  /** An object of the storage version → this version (the caller sets `apiVersion`). */
+  fromStorage(obj: KubeObject): KubeObject;
+  /**
+   * Field-selector labels of this version → the storage version's label they are evaluated as
+   * (selectors run on the storage object). Absent: this version uses the storage version's labels.
+   */
+  fieldLabels?: Record<string, string>;
+  /** Maps a field path of the storage version to this version's, for error causes; identity when absent. */
+  fieldPathFromStorage?(path: string): string;
+}
+
 export interface KindDeclaration {
   group: string;
   /** Served versions; the first is preferred and is the storage version. */
   versions: string[];
+  /**
+   * Versions (other than the first) with their own schema and conversions. A served version
+   * without an entry shares the storage version's schema and converts by apiVersion alone.
+   */
+  versionSchemas?: Record<string, VersionSchema>;
   kind: string;
   listKind: string;
   plural: string;
@@ -58,8 +87,51 @@ export interface KindDeclaration {
    * (e.g. `spec.clusterRef`, `status.phase`). A missing value selects as the empty string.
    */
   selectableFields: Record<string, (obj: KubeObject) => string | undefined>;
-  /** Present for kinds with a `scale` subresource. Every kind has `status`. */
+  /** Present for kinds with a `scale` subresource. */
   scale?: ScaleMapping;
+  /**
+   * Top-level fields besides apiVersion, kind, metadata, spec and status, with their schemas: the
+   * core group's kinds keep their data there (ConfigMap `data`, Event `involvedObject`,
+   * StorageClass `provisioner`). Absent for this project's own kinds.
+   */
+  topLevel?: Record<string, z.ZodType>;
+  /** `false` for a kind with no `spec` (ConfigMap, Secret, Event); `spec` is then an unknown field. */
+  hasSpec?: boolean;
+  /**
+   * `false` for a kind with no `status` and so no `/status` subresource (ConfigMap, Lease); `status`
+   * is then an unknown field. Every other kind writes `status` only through `/status`.
+   */
+  hasStatus?: boolean;
+  /**
+   * Runs on every decoded object (create, update, patch) before the strategy: a kind's
+   * write-only conveniences, e.g. a Secret's `stringData` merged into `data`.
+   */
+  normalize?(obj: KubeObject): void;
+}
+
+/** The core (legacy) group is the empty string; its objects say `apiVersion: v1`. */
+export function isCoreGroup(group: string): boolean {
+  return group === '';
+}
+
+/** `apiVersion` of a group version: `storm.apache.org/v1beta1`, or `v1` for the core group. */
+export function groupVersionOf(group: string, version: string): string {
+  return isCoreGroup(group) ? version : `${group}/${version}`;
+}
+
+/** The URL path of a group version: `/apis/storm.apache.org/v1beta1`, or `/api/v1` for core. */
+export function groupVersionPath(group: string, version: string): string {
+  return isCoreGroup(group) ? `/api/${version}` : `/apis/${group}/${version}`;
+}
+
+/** Whether the kind has a `status` field and a `/status` subresource (true unless declared otherwise). */
+export function hasStatus(decl: KindDeclaration): boolean {
+  return decl.hasStatus !== false;
+}
+
+/** Whether the kind has a `spec` field (true unless declared otherwise). */
+export function hasSpec(decl: KindDeclaration): boolean {
+  return decl.hasSpec !== false;
 }
 
 /** Reads a dotted path (`spec.replicas`) from an object; undefined when any step is missing. */

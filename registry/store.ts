@@ -19,8 +19,10 @@ import {
 } from '../apiserver/errors.js';
 import { isCacheError, type CacheEvent, type Cacher, type CacheWatch, type CacheWatchOptions } from './cacher.js';
 import type { Decoded } from './codec.js';
-import type { KindDeclaration } from './kind.js';
+import { groupVersionOf, type KindDeclaration } from './kind.js';
+import { trackManagedFields, type ManagerRequest } from './fieldmanager/managed-fields.js';
 import { validateObjectMeta, type KubeObject } from './meta.js';
+import { patchMetaOf } from './patch/meta.js';
 import type {
   CollectionDeleter,
   Creater,
@@ -55,13 +57,20 @@ export interface StoreOptions {
   /** The watch cache of this resource; lists at RV "0"/NotOlderThan and watches are served from it. */
   cacher?: Cacher;
   now?: () => Date;
+  /** The subresource this Store writes through (`status`); recorded in managedFields. */
+  subresource?: string;
+}
+
+/** Write options of the Store: who writes, for `metadata.managedFields` (absent: not tracked). */
+export interface ManagedWriteOptions extends WriteOptions {
+  managedFields?: ManagerRequest;
 }
 
 export type Predicate = (obj: KubeObject) => boolean;
 
-/** Storage key layout: `/registry/<group>/<plural>/<namespace>/<name>`. */
+/** Storage key layout: `/registry/<group>/<plural>/<namespace>/<name>`; the core group is `core`. */
 export function resourcePrefix(decl: KindDeclaration): string {
-  return `/registry/${decl.group}/${decl.plural}/`;
+  return `/registry/${decl.group || 'core'}/${decl.plural}/`;
 }
 
 /** Decodes a stored value; `metadata.resourceVersion` is the key's modRevision, never stored. */
@@ -108,6 +117,7 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
   readonly cacher?: Cacher;
   readonly strategy: Strategy;
   readonly prefix: string;
+  readonly subresource?: string;
   private readonly now: () => Date;
 
   constructor(options: StoreOptions, strategy?: Strategy) {
@@ -117,11 +127,12 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
     this.now = options.now ?? (() => new Date());
     this.strategy = strategy ?? mainStrategy(options.decl.namespaced, options.decl.rules);
     this.prefix = resourcePrefix(options.decl);
+    this.subresource = options.subresource;
   }
 
   /** The same resource seen through its `/status` subresource: only status changes. */
   statusStore(): Store {
-    return new Store({ decl: this.decl, backend: this.backend, cacher: this.cacher, now: this.now }, statusStrategy(this.strategy));
+    return new Store({ decl: this.decl, backend: this.backend, cacher: this.cacher, now: this.now, subresource: 'status' }, statusStrategy(this.strategy));
   }
 
   keyFor(namespace: string | undefined, name: string): string {
@@ -253,7 +264,7 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
     return result;
   }
 
-  async create(namespace: string | undefined, decoded: Decoded, options: WriteOptions): Promise<WriteResult> {
+  async create(namespace: string | undefined, decoded: Decoded, options: ManagedWriteOptions): Promise<WriteResult> {
     const obj = decoded.object;
     const meta = obj.metadata;
     if (this.decl.namespaced) {
@@ -271,6 +282,7 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
       this.strategy.prepareForCreate(obj);
+      this.trackManagedFields(undefined, obj, options.managedFields);
       this.throwIfInvalid(obj, this.validationErrors(decoded, () => this.strategy.validate(obj)));
       const warnings = [...decoded.warnings, ...this.strategy.warningsOnCreate(obj)];
       this.strategy.canonicalize(obj);
@@ -296,7 +308,7 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
   async update(
     scope: RequestScope & { name: string },
     build: UpdateBuilder,
-    options: WriteOptions & { forceAllowCreate?: boolean },
+    options: ManagedWriteOptions & { forceAllowCreate?: boolean },
   ): Promise<WriteResult & { created: boolean }> {
     const key = this.keyFor(scope.namespace, scope.name);
     for (;;) {
@@ -338,6 +350,7 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
       if (meta.deletionTimestamp === undefined) delete meta.deletionTimestamp;
       if (meta.deletionGracePeriodSeconds === undefined) delete meta.deletionGracePeriodSeconds;
       this.strategy.prepareForUpdate(obj, current);
+      this.trackManagedFields(current, obj, options.managedFields);
       // prepareForUpdate may replace the metadata object (the status strategy restores the stored one).
       const updatedMeta = obj.metadata;
       this.throwIfInvalid(obj, this.validationErrors(decoded, () => this.strategy.validateUpdate(obj, current)));
@@ -421,6 +434,11 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
     return deleted;
   }
 
+  /** Records the write in `metadata.managedFields` (409 for an unforced conflicting Apply). */
+  private trackManagedFields(current: KubeObject | undefined, obj: KubeObject, request: ManagerRequest | undefined): void {
+    if (request) trackManagedFields(current, obj, request, patchMetaOf(this.decl), this.subresource, nowTimestamp(this.now()));
+  }
+
   /**
    * The errors of a decoded object. With schema errors the kind's rules are not run: they expect
    * a well-typed object, and the part that failed the schema is missing from it. Metadata is
@@ -484,7 +502,7 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
   }
 
   private adaptWatch(cacheWatch: CacheWatch, markInitialEnd: boolean): WatchStream {
-    const apiVersion = `${this.decl.group}/${this.decl.versions[0]}`;
+    const apiVersion = groupVersionOf(this.decl.group, this.decl.versions[0]);
     const kind = this.decl.kind;
     const translate = (err: unknown) => this.translate(err);
     const toEvent = (e: CacheEvent): WatchEvent | undefined => {
