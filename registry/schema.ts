@@ -2,6 +2,31 @@
 // Every kind's `types.ts` composes these with zod; OpenAPI is generated from the result.
 import { z } from 'zod';
 
+// List semantics, declared once on the schema: published in OpenAPI (`x-kubernetes-list-type`,
+// `x-kubernetes-list-map-keys`, `x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key`) and
+// read back by strategic merge patch and the field manager (`registry/patch/meta.ts`). A list
+// declared with none of them is atomic, as Kubernetes treats custom resources' lists.
+
+/** A list of objects merged by `keys` (Kubernetes `listType=map`, `patchStrategy=merge`, merge key `keys[0]`). */
+export function listMap<T extends z.ZodType>(item: T, keys: [string, ...string[]]) {
+  return z.array(item).meta({
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': keys,
+    'x-kubernetes-patch-strategy': 'merge',
+    'x-kubernetes-patch-merge-key': keys[0],
+  });
+}
+
+/** A list of unique scalars merged as a set (Kubernetes `listType=set`, `patchStrategy=merge`). */
+export function listSet<T extends z.ZodType>(item: T) {
+  return z.array(item).meta({ 'x-kubernetes-list-type': 'set', 'x-kubernetes-patch-strategy': 'merge' });
+}
+
+/** A list replaced as a whole by every patch and owned as one field (Kubernetes `listType=atomic`). */
+export function atomicList<T extends z.ZodType>(item: T) {
+  return z.array(item).meta({ 'x-kubernetes-list-type': 'atomic' });
+}
+
 /** resource.Quantity: `10Gi`, `500m`, `1.5`, or a plain number. */
 export const quantity = z
   .union([
@@ -33,13 +58,13 @@ export const resourceRequirements = z
       .record(z.string(), quantity)
       .optional()
       .meta({ description: 'Minimum amount of compute resources required, by resource name; defaults to limits.' }),
-    claims: z
-      .array(
-        z.strictObject({
-          name: z.string().meta({ description: 'Name of an entry of the pod spec resourceClaims.' }),
-          request: z.string().optional().meta({ description: 'Name of a request within that claim.' }),
-        }),
-      )
+    claims: listMap(
+      z.strictObject({
+        name: z.string().meta({ description: 'Name of an entry of the pod spec resourceClaims.' }),
+        request: z.string().optional().meta({ description: 'Name of a request within that claim.' }),
+      }),
+      ['name'],
+    )
       .optional()
       .meta({ description: 'Dynamically allocated resources (DRA) used by the container.' }),
   })
@@ -70,8 +95,7 @@ export const labelSelectorRequirement = z
   .strictObject({
     key: z.string().meta({ description: 'The label key the requirement applies to.' }),
     operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).meta({ description: 'In, NotIn, Exists or DoesNotExist.' }),
-    values: z
-      .array(z.string())
+    values: atomicList(z.string())
       .optional()
       .meta({ description: 'Values for In and NotIn (non-empty); must be empty for Exists and DoesNotExist.' }),
   })
@@ -80,7 +104,7 @@ export const labelSelectorRequirement = z
 export const labelSelector = z
   .strictObject({
     matchLabels: z.record(z.string(), z.string()).optional().meta({ description: 'Labels that must all be present with these values.' }),
-    matchExpressions: z.array(labelSelectorRequirement).optional().meta({ description: 'Requirements that must all hold.' }),
+    matchExpressions: atomicList(labelSelectorRequirement).optional().meta({ description: 'Requirements that must all hold.' }),
   })
   .meta({ description: 'A label query over a set of resources (metav1.LabelSelector).' });
 
@@ -114,7 +138,7 @@ export const condition = z
   })
   .meta({ description: 'An observation of an aspect of the object (metav1.Condition).' });
 
-export const conditions = z.array(condition).optional();
+export const conditions = listMap(condition, ['type']).optional();
 
 /** An RFC 3339 timestamp as the API writes it (`2026-01-02T03:04:05Z`). */
 export const timestamp = z.string().meta({ format: 'date-time' });

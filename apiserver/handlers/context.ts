@@ -2,10 +2,11 @@
 // query-parameter parsing kube-apiserver applies to every request.
 import type { FastifyRequest } from 'fastify';
 import type { FieldValidation } from '../../registry/codec.js';
+import { fieldPathToVersion, fieldSelectorToStorage, isStorageVersion } from '../../registry/conversion.js';
 import type { KindDeclaration } from '../../registry/kind.js';
 import type { DeleteOptions, ListOptions } from '../../registry/rest.js';
 import type { Store } from '../../registry/store.js';
-import { badRequest } from '../errors.js';
+import { badRequest, StatusError } from '../errors.js';
 
 export interface ResourceContext {
   decl: KindDeclaration;
@@ -87,6 +88,37 @@ export function listOptions(req: FastifyRequest, namespace: string | undefined):
     resourceVersion: resourceVersion || undefined,
     resourceVersionMatch: (match || undefined) as ListOptions['resourceVersionMatch'],
   };
+}
+
+/**
+ * List options of a request in `ctx.version` as the Store evaluates them: its field selector
+ * rewritten to the storage version's labels (`registry/conversion.ts`).
+ */
+export function storageListOptions(ctx: ResourceContext, options: ListOptions): ListOptions {
+  return { ...options, fieldSelector: fieldSelectorToStorage(ctx.decl, ctx.version, options.fieldSelector) };
+}
+
+/**
+ * Awaits a write of a request in `ctx.version`. The kind's rules run on the stored object, so a
+ * 422 names storage-version paths; it is re-issued with the request version's paths, and the
+ * rules' warnings that start with a field path (`spec.x: deprecated, ...`) are renamed alike.
+ */
+export async function inRequestVersion<T extends { warnings: string[] }>(ctx: ResourceContext, write: Promise<T>): Promise<T> {
+  try {
+    const result = await write;
+    if (isStorageVersion(ctx.decl, ctx.version)) return result;
+    const warnings = result.warnings.map((w) => w.replace(/^([\w.[\]/-]+): /, (_m, path: string) => `${fieldPathToVersion(ctx.decl, path, ctx.version)}: `));
+    return { ...result, warnings };
+  } catch (err) {
+    if (isStorageVersion(ctx.decl, ctx.version) || !(err instanceof StatusError) || err.status.reason !== 'Invalid') throw err;
+    const details = err.status.details;
+    const causes = (details?.causes ?? []).map((c) => (c.field === undefined ? c : { ...c, field: fieldPathToVersion(ctx.decl, c.field, ctx.version) }));
+    const messages = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+    const summary = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`;
+    const at = err.status.message.indexOf(' is invalid: ');
+    const message = at < 0 ? err.status.message : `${err.status.message.slice(0, at)} is invalid: ${summary}`;
+    throw new StatusError({ ...err.status, message, details: { ...details, causes } });
+  }
 }
 
 /** DeleteOptions from the body (if any) and the query, the query winning as in kube-apiserver. */

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { negotiate } from '../negotiation.js';
 import { addWarnings, objectBody, parseIncludeObject, send } from '../response.js';
-import { dryRun, param, type ResourceContext, type RouteParams } from './context.js';
+import { dryRun, inRequestVersion, param, type ResourceContext, type RouteParams } from './context.js';
 import { decodeObjectBody } from './decode.js';
+import { managerOf } from './field-manager.js';
 
 /** POST to a collection: 201 Created with the stored object. */
 export function createHandler(ctx: ResourceContext) {
@@ -11,8 +12,8 @@ export function createHandler(ctx: ResourceContext) {
     const negotiated = negotiate(req.headers.accept, { list: false });
     const includeObject = parseIncludeObject(param(req, 'includeObject'));
     const decoded = decodeObjectBody(req, ctx);
-    const result = await ctx.store.create(namespace, decoded, { dryRun: dryRun(req) });
+    const result = await inRequestVersion(ctx, ctx.store.create(namespace, decoded, { dryRun: dryRun(req), managedFields: managerOf(req, ctx, 'CreateOptions') }));
     addWarnings(reply, result.warnings);
-    return send(reply, 201, objectBody(ctx.decl, result.object, negotiated, includeObject), negotiated.encoding);
+    return send(reply, 201, objectBody(ctx.decl, result.object, negotiated, includeObject, ctx.version), negotiated.encoding);
   };
 }

@@ -16,6 +16,6 @@ export function deleteHandler(ctx: ResourceContext) {
     const includeObject = parseIncludeObject(param(req, 'includeObject'));
     const body = rawBody(req).length > 0 ? (parseDocumentBody(req).value as Record<string, unknown>) : undefined;
     const result = await ctx.store.delete({ namespace, name: name! }, deleteOptions(req, body));
-    return send(reply, 200, objectBody(ctx.decl, result.object, negotiated, includeObject), negotiated.encoding);
+    return send(reply, 200, objectBody(ctx.decl, result.object, negotiated, includeObject, ctx.version), negotiated.encoding);
   };
 }

@@ -11,6 +11,6 @@ export function getHandler(ctx: ResourceContext, store: Store) {
     const negotiated = negotiate(req.headers.accept, { list: false });
     const includeObject = parseIncludeObject(param(req, 'includeObject'));
     const obj = await store.get({ namespace, name: name! }, { resourceVersion: param(req, 'resourceVersion') });
-    return send(reply, 200, objectBody(ctx.decl, obj, negotiated, includeObject), negotiated.encoding);
+    return send(reply, 200, objectBody(ctx.decl, obj, negotiated, includeObject, ctx.version), negotiated.encoding);
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.js';
 import { negotiate } from '../negotiation.js';
 import { listBody, parseIncludeObject, send } from '../response.js';
-import { boolParam, listOptions, param, type ResourceContext, type RouteParams } from './context.js';
+import { boolParam, listOptions, param, storageListOptions, type ResourceContext, type RouteParams } from './context.js';
 import { watchHandler } from './watch.js';
 
 /** GET of a collection: a list, or a watch when `watch=true`. */
@@ -16,7 +16,7 @@ export function listHandler(ctx: ResourceContext) {
     const { namespace } = req.params as RouteParams;
     const negotiated = negotiate(req.headers.accept, { list: true });
     const includeObject = parseIncludeObject(param(req, 'includeObject'));
-    const result = await ctx.store.list(listOptions(req, namespace));
+    const result = await ctx.store.list(storageListOptions(ctx, listOptions(req, namespace)));
     const body = listBody(ctx.decl, ctx.version, result.items, result, negotiated, includeObject);
     return send(reply, 200, body, negotiated.encoding);
   };

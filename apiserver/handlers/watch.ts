@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { convertToVersion, fieldSelectorToStorage } from '../../registry/conversion.js';
+import { groupVersionOf } from '../../registry/kind.js';
 import type { KubeObject } from '../../registry/meta.js';
 import type { WatchEvent } from '../../registry/rest.js';
 import { badRequest, toStatusError } from '../errors.js';
@@ -45,7 +47,7 @@ export function watchHandler(ctx: ResourceContext) {
     const stream = await ctx.store.watch({
       namespace,
       labelSelector: param(req, 'labelSelector'),
-      fieldSelector: param(req, 'fieldSelector'),
+      fieldSelector: fieldSelectorToStorage(ctx.decl, ctx.version, param(req, 'fieldSelector')),
       resourceVersion: param(req, 'resourceVersion'),
       sendInitialEvents: sendInitialEventsParam === undefined ? undefined : sendInitialEvents,
     });
@@ -67,7 +69,7 @@ export function watchHandler(ctx: ResourceContext) {
       if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
     };
     const represent = (event: WatchEvent): unknown => {
-      if (event.type === 'BOOKMARK') return representBookmark(event.object, negotiated);
+      if (event.type === 'BOOKMARK') return representBookmark({ ...event.object, apiVersion: groupVersionOf(ctx.decl.group, ctx.version) }, negotiated);
       const out = representObject(ctx, event.object, negotiated, includeObject, !sentHeaders);
       if (negotiated.representation === 'Table') sentHeaders = true;
       return out;
@@ -118,10 +120,10 @@ function representBookmark(obj: KubeObject, negotiated: Negotiated): unknown {
 function representObject(ctx: ResourceContext, obj: KubeObject, negotiated: Negotiated, includeObject: IncludeObject, withHeaders: boolean): unknown {
   switch (negotiated.representation) {
     case 'Table':
-      return toTable(ctx.decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders });
+      return toTable(ctx.decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders, version: ctx.version });
     case 'PartialObjectMetadata':
-      return partialObjectMetadata(obj, negotiated.groupVersion);
+      return partialObjectMetadata(convertToVersion(ctx.decl, obj, ctx.version), negotiated.groupVersion);
     default:
-      return obj;
+      return convertToVersion(ctx.decl, obj, ctx.version);
   }
 }

@@ -24,6 +24,7 @@ import { cases as discoveryCases } from './cases/discovery.js';
 import { cases as informerCases } from './cases/informer.js';
 import { cases as listCases } from './cases/list.js';
 import { cases as negotiationCases } from './cases/negotiation.js';
+import { cases as patchApplyCases } from './cases/patch-apply.js';
 import { cases as scaleCases } from './cases/scale.js';
 import { cases as selectorCases } from './cases/selectors.js';
 import { cases as updateCases } from './cases/update.js';
@@ -275,6 +276,7 @@ export const allCases: Case[] = [
   ...listCases,
   ...watchCases,
   ...negotiationCases,
+  ...patchApplyCases,
   ...scaleCases,
   ...informerCases,
   ...discoveryCases,

@@ -9,7 +9,7 @@
 // `config.kubernetes` section stays absent unless given (performers then go to the executor's
 // namespace).
 import { z } from 'zod';
-import { conditions, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
+import { atomicList, conditions, listMap, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
 import { address, secretKeySelector } from '../common.js';
 
 export const PLAIN_OPERATOR_KEY_MESSAGE =
@@ -37,7 +37,7 @@ export const schedulingConfig = z
   .strictObject({
     nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the performer pods must match.' }),
     nodeAffinity: opaque('Node affinity of the performer pods (core/v1 NodeAffinity).').optional(),
-    tolerations: z.array(toleration).optional().meta({ description: 'Taints the performer pods tolerate.' }),
+    tolerations: atomicList(toleration).optional().meta({ description: 'Taints the performer pods tolerate.' }),
     runtimeClass: z.string().optional().meta({ description: 'RuntimeClass of the performer pods.' }),
   })
   .meta({ description: 'Default scheduling of performer pods.' });
@@ -48,7 +48,7 @@ export const executorConfig = z
     operatorKeys: z
       .record(z.string().min(1), operatorKeyRef)
       .meta({ description: 'Signing keys by name (e.g. bls, ecdsa), each a reference to a Secret key.' }),
-    chains: z.array(chainConfig).meta({ description: 'Chains the executor watches; at least one.' }),
+    chains: listMap(chainConfig, ['name']).meta({ description: 'Chains the executor watches; at least one.' }),
     performerMode: z
       .enum(['docker', 'kubernetes'])
       .default('kubernetes')
@@ -71,8 +71,8 @@ export const spec = z
     config: executorConfig,
     resources: resourceRequirements.optional(),
     nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the executor pods must match.' }),
-    tolerations: z.array(toleration).optional().meta({ description: 'Taints the executor pods tolerate.' }),
-    imagePullSecrets: z.array(localObjectReference).optional().meta({ description: 'Secrets used to pull the image.' }),
+    tolerations: atomicList(toleration).optional().meta({ description: 'Taints the executor pods tolerate.' }),
+    imagePullSecrets: listMap(localObjectReference, ['name']).optional().meta({ description: 'Secrets used to pull the image.' }),
   })
   .meta({ description: 'The desired state of an Hourglass executor.' });
 

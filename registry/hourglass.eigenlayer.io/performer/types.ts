@@ -4,7 +4,7 @@
 // Defaults: imagePullPolicy IfNotPresent and `config` (grpcPort 9090) are filled in; `scheduling`
 // and `hardwareRequirements` stay absent unless given.
 import { z } from 'zod';
-import { conditions, envVar, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
+import { atomicList, conditions, envVar, listMap, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
 import { address, configMapKeySelector, secretKeySelector } from '../common.js';
 
 export const environmentFrom = z
@@ -30,9 +30,9 @@ export const performerConfig = z
       .array(environmentFrom)
       .optional()
       .meta({ description: 'Deprecated: use env with valueFrom. Environment variables from Secrets and ConfigMaps.' }),
-    env: z.array(envVar).optional().meta({ description: 'Environment variables of the performer container (core/v1 EnvVar).' }),
-    args: z.array(z.string()).optional().meta({ description: 'Arguments of the entrypoint.' }),
-    command: z.array(z.string()).optional().meta({ description: "Entrypoint; the image's when empty." }),
+    env: listMap(envVar, ['name']).optional().meta({ description: 'Environment variables of the performer container (core/v1 EnvVar).' }),
+    args: atomicList(z.string()).optional().meta({ description: 'Arguments of the entrypoint.' }),
+    command: atomicList(z.string()).optional().meta({ description: "Entrypoint; the image's when empty." }),
     serviceAccountName: z.string().optional().meta({ description: 'ServiceAccount the performer pod runs as.' }),
   })
   .meta({ description: 'Configuration of the performer container.' });
@@ -40,7 +40,7 @@ export const performerConfig = z
 export const schedulingConfig = z
   .strictObject({
     nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the pod must match.' }),
-    tolerations: z.array(toleration).optional().meta({ description: 'Taints the pod tolerates.' }),
+    tolerations: atomicList(toleration).optional().meta({ description: 'Taints the pod tolerates.' }),
     affinity: opaque('Scheduling constraints (core/v1 Affinity).').optional(),
     runtimeClass: z.string().optional().meta({ description: 'RuntimeClass of the pod.' }),
     priorityClassName: z.string().optional().meta({ description: 'PriorityClass of the pod.' }),
@@ -70,7 +70,7 @@ export const spec = z
     resources: resourceRequirements.optional(),
     scheduling: schedulingConfig.optional(),
     hardwareRequirements: hardwareRequirements.optional(),
-    imagePullSecrets: z.array(localObjectReference).optional().meta({ description: 'Secrets used to pull the image.' }),
+    imagePullSecrets: listMap(localObjectReference, ['name']).optional().meta({ description: 'Secrets used to pull the image.' }),
   })
   .meta({ description: 'The desired state of an AVS performer.' });
 

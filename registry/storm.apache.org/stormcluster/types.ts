@@ -7,13 +7,13 @@
 // nimbus.thrift.tls, nimbus.persistence) stay absent when not given; when given, their own
 // defaults apply.
 import { z } from 'zod';
-import { conditions, envVar, localObjectReference, opaque, quantity, resourceRequirements, timestamp, toleration } from '../../schema.js';
+import { atomicList, conditions, envVar, listMap, localObjectReference, opaque, quantity, resourceRequirements, timestamp, toleration } from '../../schema.js';
 import { imageSpec } from '../common.js';
 
 const nodeSelector = z.record(z.string(), z.string()).meta({ description: 'Node labels the pods must match (pod spec nodeSelector).' });
-const tolerations = z.array(toleration).meta({ description: 'Taints the pods tolerate.' });
+const tolerations = atomicList(toleration).meta({ description: 'Taints the pods tolerate.' });
 const affinity = opaque('Scheduling constraints of the pods (core/v1 Affinity).');
-const extraEnvVars = z.array(envVar).meta({ description: 'Extra environment variables of the containers.' });
+const extraEnvVars = listMap(envVar, ['name']).meta({ description: 'Extra environment variables of the containers.' });
 
 export const resourceNames = z
   .strictObject({
@@ -169,7 +169,7 @@ export const spec = z
     resourceNames: resourceNames.optional(),
     clusterName: z.string().optional().meta({ description: 'Storm cluster name; defaults to metadata.name.' }),
     image: imageSpec.prefault({}),
-    imagePullSecrets: z.array(localObjectReference).optional().meta({ description: 'Secrets used to pull the images.' }),
+    imagePullSecrets: listMap(localObjectReference, ['name']).optional().meta({ description: 'Secrets used to pull the images.' }),
     nimbus: nimbusSpec.prefault({}),
     supervisor: supervisorSpec.prefault({}),
     ui: uiSpec.prefault({}),
@@ -198,7 +198,7 @@ export const status = z
     supervisorReady: z.int32().optional().meta({ description: 'Ready Supervisors.' }),
     uiReady: z.int32().optional().meta({ description: 'Ready UI replicas.' }),
     nimbusLeader: z.string().optional().meta({ description: 'Host of the leading Nimbus.' }),
-    nimbusNodes: z.array(z.string()).optional().meta({ description: 'Hosts of all Nimbus daemons.' }),
+    nimbusNodes: atomicList(z.string()).optional().meta({ description: 'Hosts of all Nimbus daemons.' }),
     totalSlots: z.int32().optional().meta({ description: 'Worker slots of all Supervisors.' }),
     usedSlots: z.int32().optional().meta({ description: 'Worker slots in use.' }),
     freeSlots: z.int32().optional().meta({ description: 'Free worker slots.' }),

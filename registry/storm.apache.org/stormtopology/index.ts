@@ -4,10 +4,13 @@ import { GROUP } from '../common.js';
 import { rules } from './strategy.js';
 import { columns } from './table.js';
 import { spec, status } from './types.js';
+import { v1alpha1 } from './v1alpha1.js';
 
 export const declaration: KindDeclaration = {
   group: GROUP,
-  versions: ['v1beta1'],
+  // v1beta1 is preferred and stored; v1alpha1 (seed 001's shape) converts to and from it.
+  versions: ['v1beta1', 'v1alpha1'],
+  versionSchemas: { v1alpha1 },
   kind: 'StormTopology',
   listKind: 'StormTopologyList',
   plural: 'stormtopologies',

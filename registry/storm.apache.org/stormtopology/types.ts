@@ -6,7 +6,7 @@
 // `deploymentStrategy.blueGreen`, the lifecycle hooks and each jar source stay absent unless
 // given, and get their own defaults when given.
 import { z } from 'zod';
-import { conditions, envVar, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
+import { atomicList, conditions, envVar, listMap, localObjectReference, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
 import { autoscalingSpec, hookSpec, pullPolicy } from '../common.js';
 
 /** Metrics the server reads from Nimbus for a topology; usable in pre-promotion analysis. */
@@ -41,11 +41,11 @@ export const containerJarSource = z
     image: z.string().min(1).meta({ description: 'Image that contains the jar.' }),
     path: z.string().default('/app/topology.jar').meta({ description: 'Path of the jar inside the image.' }),
     pullPolicy: pullPolicy.default('IfNotPresent'),
-    pullSecrets: z.array(localObjectReference).optional().meta({ description: 'Secrets to pull the image.' }),
+    pullSecrets: listMap(localObjectReference, ['name']).optional().meta({ description: 'Secrets to pull the image.' }),
     resources: resourceRequirements.optional(),
     securityContext: opaque('Security context of the extraction container (core/v1 SecurityContext).').optional(),
-    env: z.array(envVar).optional().meta({ description: 'Environment of the extraction container.' }),
-    volumeMounts: z.array(opaque('A core/v1 VolumeMount.')).optional().meta({ description: 'Volume mounts of the extraction container.' }),
+    env: listMap(envVar, ['name']).optional().meta({ description: 'Environment of the extraction container.' }),
+    volumeMounts: listMap(opaque('A core/v1 VolumeMount.'), ['mountPath']).optional().meta({ description: 'Volume mounts of the extraction container.' }),
     extractionMode: z
       .enum(['initContainer', 'job', 'sidecar'])
       .default('initContainer')
@@ -73,7 +73,7 @@ export const topologySpec = z
       .meta({ description: "Storm topology name: a DNS label (lower case alphanumerics and '-'), 1 to 63 characters. Immutable." }),
     jar: jarSpec,
     mainClass: z.string().optional().meta({ description: 'Class whose main method builds and submits the topology.' }),
-    args: z.array(z.string()).optional().meta({ description: 'Arguments of the main class.' }),
+    args: atomicList(z.string()).optional().meta({ description: 'Arguments of the main class.' }),
     config: z
       .record(z.string(), z.string())
       .optional()
@@ -85,10 +85,10 @@ export const workersSpec = z
   .strictObject({
     replicas: z.int32().min(1).default(2).meta({ description: 'Number of workers (topology.workers).' }),
     resources: resourceRequirements.optional(),
-    jvmOpts: z.array(z.string()).optional().meta({ description: 'JVM options of the worker processes.' }),
+    jvmOpts: atomicList(z.string()).optional().meta({ description: 'JVM options of the worker processes.' }),
     autoscaling: autoscalingSpec.optional(),
     nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the worker pods must match.' }),
-    tolerations: z.array(toleration).optional().meta({ description: 'Taints the worker pods tolerate.' }),
+    tolerations: atomicList(toleration).optional().meta({ description: 'Taints the worker pods tolerate.' }),
     affinity: opaque('Scheduling constraints of the worker pods (core/v1 Affinity).').optional(),
     podAnnotations: z.record(z.string(), z.string()).optional().meta({ description: 'Annotations of the worker pods.' }),
     podLabels: z.record(z.string(), z.string()).optional().meta({ description: 'Labels of the worker pods.' }),

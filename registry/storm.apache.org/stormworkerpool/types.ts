@@ -5,15 +5,15 @@
 // `autoscaling` stay absent unless given (the pool then uses the cluster's image and plain pods),
 // and get their own defaults when given.
 import { z } from 'zod';
-import { conditions, envVar, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
+import { atomicList, conditions, envVar, listMap, opaque, resourceRequirements, timestamp, toleration } from '../../schema.js';
 import { autoscalingSpec, imageSpec } from '../common.js';
 
 const containerOverride = z
   .strictObject({
     name: z.string().min(1).meta({ description: 'Name of the container to override (the worker container is "worker").' }),
     resources: resourceRequirements.optional(),
-    env: z.array(envVar).optional().meta({ description: 'Extra environment variables.' }),
-    volumeMounts: z.array(opaque('A core/v1 VolumeMount.')).optional().meta({ description: 'Extra volume mounts.' }),
+    env: listMap(envVar, ['name']).optional().meta({ description: 'Extra environment variables.' }),
+    volumeMounts: listMap(opaque('A core/v1 VolumeMount.'), ['mountPath']).optional().meta({ description: 'Extra volume mounts.' }),
   })
   .meta({ description: 'Overrides of one container of the worker pod.' });
 
@@ -28,10 +28,10 @@ export const podTemplate = z
       .meta({ description: 'Metadata of the worker pods.' }),
     spec: z
       .strictObject({
-        containers: z.array(containerOverride).optional().meta({ description: 'Container overrides, by name.' }),
-        volumes: z.array(opaque('A core/v1 Volume.')).optional().meta({ description: 'Extra volumes of the pod.' }),
+        containers: listMap(containerOverride, ['name']).optional().meta({ description: 'Container overrides, by name.' }),
+        volumes: listMap(opaque('A core/v1 Volume.'), ['name']).optional().meta({ description: 'Extra volumes of the pod.' }),
         affinity: opaque('Scheduling constraints (core/v1 Affinity).').optional(),
-        tolerations: z.array(toleration).optional().meta({ description: 'Taints the pods tolerate.' }),
+        tolerations: atomicList(toleration).optional().meta({ description: 'Taints the pods tolerate.' }),
         nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node labels the pods must match.' }),
         priorityClassName: z.string().optional().meta({ description: 'PriorityClass of the pods.' }),
         serviceAccountName: z.string().optional().meta({ description: 'ServiceAccount the pods run as.' }),
@@ -66,7 +66,7 @@ export const spec = z
     image: imageSpec.optional().meta({ description: "Worker image; defaults to the cluster's image." }),
     template: podTemplate.optional(),
     workerConfig: z.record(z.string(), z.string()).optional().meta({ description: 'Storm configuration of the workers, key to value.' }),
-    jvmOpts: z.array(z.string()).optional().meta({ description: 'JVM options of the worker processes.' }),
+    jvmOpts: atomicList(z.string()).optional().meta({ description: 'JVM options of the worker processes.' }),
     ports: portsSpec.prefault({}),
     autoscaling: autoscalingSpec.optional(),
   })

@@ -260,12 +260,13 @@ export const cases: KindCase[] = [
     name: 'unsupported request body types are 415 UnsupportedMediaType',
     async run(t, ctx) {
       const created = await ctx.createSample(t, 'smp');
-      // Strategic merge patch is not supported for these kinds (yet): 415 until it lands.
-      const smp = await ctx.raw('PATCH', ctx.item('smp'), {
+      // An unknown patch type: 415 naming the four kube-apiserver accepts.
+      const unknownPatch = await ctx.raw('PATCH', ctx.item('smp'), {
         body: JSON.stringify({ metadata: { labels: { a: 'b' } } }),
-        headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+        headers: { 'Content-Type': 'application/x-unknown-patch+json' },
       });
-      expectStatus(t, smp, 415, 'UnsupportedMediaType', 'strategic merge patch');
+      const status = expectStatus(t, unknownPatch, 415, 'UnsupportedMediaType', 'unknown patch type');
+      for (const type of ['json-patch+json', 'merge-patch+json', 'strategic-merge-patch+json', 'apply-patch+yaml']) t.true(status.message?.includes(`application/${type}`), type);
       const text = await ctx.raw('POST', ctx.collection(), { body: 'hello', headers: { 'Content-Type': 'text/plain' } });
       expectStatus(t, text, 415, 'UnsupportedMediaType', 'text/plain create');
       const putPatchType = await ctx.raw('PATCH', ctx.item('smp'), { body: '{}', headers: { 'Content-Type': 'application/json' } });
