@@ -10,6 +10,7 @@
 // never reconciled by two workers at once.
 import { performance } from 'node:perf_hooks';
 import type { KubeObject } from '../registry/meta.js';
+import type { UpstreamKey } from '../registry/subresource.js';
 import type { Store } from '../registry/store.js';
 import type { Clock } from './clock.js';
 import type { EventRecorder } from './events.js';
@@ -56,6 +57,8 @@ export interface ControllerContext {
   readonly log: ControllerLogger;
   /** The controller's own queue, to enqueue keys from outside the informers (e.g. a Nimbus poll). */
   readonly queue: WorkQueue;
+  /** A shared upstream client (Nimbus, kubelet metrics, performer gRPC); see `upstreams.ts`. */
+  upstream<T>(key: UpstreamKey<T>): T | undefined;
 }
 
 export interface ControllerDeclaration {

@@ -29,6 +29,7 @@ import {
 } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 import { isControllerEnabled, RESERVED_CONTROLLER_NAMES } from './enable.js';
+import type { Upstreams } from './upstreams.js';
 
 export interface LeaderElectionConfig {
   enabled: boolean;
@@ -52,6 +53,8 @@ export interface ManagerOptions {
   /** `--controllers` entries: `*`, `name`, `-name`. */
   enabled: readonly string[];
   host?: HostClient;
+  /** Shared upstream clients (Nimbus, kubelet metrics, performer gRPC); none when absent. */
+  upstreams?: Upstreams;
   leaderElection: LeaderElectionConfig;
   metrics: Registry;
   clock?: Clock;
@@ -111,6 +114,7 @@ class Term {
         clock: m.clock,
         log,
         queue: controller.queue,
+        upstream: (key) => m.upstreams?.get(key),
       };
       await controller.setup(context);
       if (this.stopped) return;
@@ -140,6 +144,7 @@ export class ControllerManager {
   readonly log: ManagerOptions['log'];
   readonly metrics: ControllerMetrics;
   readonly host: HostClient | undefined;
+  readonly upstreams: Upstreams | undefined;
   /** The controllers that run (enabled ones), in declaration order. */
   readonly controllers: ControllerDeclaration[];
   readonly identity: string;
@@ -154,6 +159,7 @@ export class ControllerManager {
     this.clock = options.clock ?? realClock;
     this.log = options.log;
     this.host = options.host;
+    this.upstreams = options.upstreams;
     this.metrics = new ControllerMetrics(options.metrics);
     const known = new Set([...options.controllers.map((c) => c.name), ...RESERVED_CONTROLLER_NAMES]);
     for (const entry of options.enabled) {

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { KubeObject } from './meta.js';
 import type { KindRules } from './strategy.js';
+import type { SubresourceDeclaration } from './subresource.js';
 
 export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date';
 
@@ -89,6 +90,11 @@ export interface KindDeclaration {
   selectableFields: Record<string, (obj: KubeObject) => string | undefined>;
   /** Present for kinds with a `scale` subresource. */
   scale?: ScaleMapping;
+  /**
+   * Computed subresources and custom verbs (`metrics`, `promote`, …), one file each in the kind's
+   * folder; installed, discovered and published like `status` (see `subresource.ts`).
+   */
+  subresources?: SubresourceDeclaration[];
   /**
    * Top-level fields besides apiVersion, kind, metadata, spec and status, with their schemas: the
    * core group's kinds keep their data there (ConfigMap `data`, Event `involvedObject`,
