@@ -154,6 +154,9 @@ export function apiResourceList(kinds: KindDeclaration[], group: string, version
         verbs: SUBRESOURCE_VERBS,
       });
     }
+    for (const sub of k.subresources ?? []) {
+      resources.push({ name: `${k.plural}/${sub.name}`, singularName: '', namespaced: k.namespaced, kind: sub.kind, verbs: [sub.verb] });
+    }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersionOf(group, version), resources };
 }
@@ -193,6 +196,9 @@ export function aggregatedDiscovery(kinds: KindDeclaration[], version: Aggregate
               responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
               verbs: SUBRESOURCE_VERBS,
             });
+          }
+          for (const sub of k.subresources ?? []) {
+            subresources.push({ subresource: sub.name, responseKind: { group: k.group, version: v, kind: sub.kind }, verbs: [sub.verb] });
           }
           if (subresources.length > 0) resource.subresources = subresources;
           return resource;

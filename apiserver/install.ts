@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { groupVersionPath, hasStatus, type KindDeclaration } from '../registry/kind.js';
 import type { Store } from '../registry/store.js';
+import type { SubresourceServices } from '../registry/subresource.js';
 import { methodNotAllowed } from './errors.js';
 import type { ResourceContext } from './handlers/context.js';
 import { createHandler } from './handlers/create.js';
@@ -13,6 +14,7 @@ import { getHandler } from './handlers/get.js';
 import { listHandler } from './handlers/list.js';
 import { patchHandler } from './handlers/patch.js';
 import { scaleHandlers } from './handlers/scale.js';
+import { subresourceHandler } from './handlers/subresource.js';
 import { updateHandler } from './handlers/update.js';
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => unknown;
@@ -21,6 +23,8 @@ const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELE
 export interface InstalledResource {
   decl: KindDeclaration;
   store: Store;
+  /** What the kind's computed subresources and verbs are built with. */
+  services: SubresourceServices;
 }
 
 /** Registers `handlers` on `url`, and 405 MethodNotAllowed for every other method. */
@@ -43,6 +47,8 @@ function route(app: FastifyInstance, url: string, handlers: Partial<Record<HTTPM
 export function installResource(app: FastifyInstance, resource: InstalledResource): void {
   const { decl, store } = resource;
   const statusStore = store.statusStore();
+  // Each subresource's handler is built once and shared by every served version.
+  const connected = (decl.subresources ?? []).map((sub) => sub.connect(resource.services));
   for (const version of decl.versions) {
     const ctx: ResourceContext = { decl, version, store, statusStore };
     const base = groupVersionPath(decl.group, version);
@@ -71,6 +77,10 @@ export function installResource(app: FastifyInstance, resource: InstalledResourc
     if (decl.scale) {
       const scale = scaleHandlers(ctx, decl.scale);
       route(app, `${item}/scale`, { GET: scale.get, PUT: scale.update, PATCH: scale.patch });
+    }
+    for (const [i, sub] of (decl.subresources ?? []).entries()) {
+      const handler = subresourceHandler(ctx, sub, connected[i]);
+      route(app, `${item}/${sub.name}`, sub.verb === 'get' ? { GET: handler } : { POST: handler });
     }
   }
 }

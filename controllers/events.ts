@@ -9,6 +9,7 @@
 import type { CoreV1Event, CoreV1Api } from '@kubernetes/client-node';
 import type { KubeObject } from '../registry/meta.js';
 import { realClock, type Clock } from './clock.js';
+import { httpCode } from './http-errors.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -39,10 +40,6 @@ export interface HostEventRecorderOptions {
   log?: EventLogger;
 }
 
-function httpCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 export class HostEventRecorder implements EventRecorder {
   private readonly clock: Clock;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject } from '../registry/meta.js';
+import { httpCode } from './http-errors.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'operators-apiserver';
@@ -118,10 +119,6 @@ export interface ManagedType {
   delete(namespace: string, name: string): Promise<void>;
 }
 
-function httpCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 /** Runs a delete; a 404 (already gone) counts as done. */
 async function ignoreNotFound(call: () => Promise<unknown>): Promise<void> {

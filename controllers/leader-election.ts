@@ -11,6 +11,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { isStorageError, type Backend } from '../registry/storage/index.js';
 import { realClock, type Clock } from './clock.js';
+import { httpCode } from './http-errors.js';
 
 /** The part of a Lease's spec leader election uses; times in ms since the epoch. */
 export interface LeaderElectionRecord {
@@ -119,10 +120,6 @@ export class StorageLeaseLock implements LeaseLock {
   }
 }
 
-function httpCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 /** A `coordination.k8s.io/v1` Lease on the host cluster. */
 export class HostLeaseLock implements LeaseLock {

@@ -28,7 +28,7 @@ import {
   type LeaseLock,
 } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
-import { isControllerEnabled, RESERVED_CONTROLLER_NAMES } from './enable.js';
+import { controllerGroup, isControllerEnabled, RESERVED_CONTROLLER_NAMES } from './enable.js';
 import type { Upstreams } from './upstreams.js';
 
 export interface LeaderElectionConfig {
@@ -161,7 +161,7 @@ export class ControllerManager {
     this.host = options.host;
     this.upstreams = options.upstreams;
     this.metrics = new ControllerMetrics(options.metrics);
-    const known = new Set([...options.controllers.map((c) => c.name), ...RESERVED_CONTROLLER_NAMES]);
+    const known = new Set([...options.controllers.flatMap((c) => [c.name, controllerGroup(c.name)]), ...RESERVED_CONTROLLER_NAMES]);
     for (const entry of options.enabled) {
       const name = entry.startsWith('-') ? entry.slice(1) : entry;
       if (name !== '*' && !known.has(name)) throw new Error(`--controllers: unknown controller "${name}" (known: ${[...known].join(', ')})`);

@@ -433,9 +433,70 @@ export function routesOf(kinds: KindDeclaration[], options: OpenAPIOptions = {})
           ],
         });
       }
+      for (const sub of k.subresources ?? []) {
+        const subGvk = { group: k.group, version, kind: sub.kind };
+        const subDef = definitionName(k.group, version, sub.kind);
+        const title = camel(sub.name);
+        const operation =
+          sub.verb === 'get'
+            ? op({
+                method: 'get',
+                operationId: `read${gv}${ns}${k.kind}${title}`,
+                description: sub.description,
+                action: 'get',
+                gvk: subGvk,
+                params: Object.entries(sub.queryParameters ?? {}).map(([name, description]) => ({ name, in: 'query' as const, type: 'string' as const, description })),
+                responses: [ok(subDef), unauthorized],
+                produces: OBJECT_MEDIA,
+              })
+            : op({
+                method: 'post',
+                operationId: `create${gv}${ns}${k.kind}${title}`,
+                description: sub.description,
+                action: 'post',
+                gvk: subGvk,
+                params: [P.dryRun],
+                body: { definition: subDef, contentTypes: BODY_MEDIA },
+                responses: [ok(subDef), created(subDef), accepted(subDef), unauthorized],
+                produces: OBJECT_MEDIA,
+              });
+        routes.push({ path: `${item}/${sub.name}`, group: k.group, version, params: [nameParam(k.kind), ...nsParam, P.pretty], operations: [operation] });
+      }
     }
   }
   return routes;
+}
+
+/**
+ * The objects of the computed subresources and custom verbs (`TopologyPromotion`, …), one per
+ * served version: apiVersion, kind, metadata, then the declaration's response fields (and `spec`
+ * from its request schema when the response does not describe it).
+ */
+function subresourceDefinitions(k: KindDeclaration, defs: Record<string, JsonSchema>): void {
+  for (const sub of k.subresources ?? []) {
+    const extracted: Record<string, JsonSchema> = {};
+    const prefix = definitionName(k.group, k.versions[0], sub.kind);
+    const response = fromZod(sub.response, { definitionPrefix: prefix, definitions: extracted });
+    const fields = { ...((response.properties as Record<string, JsonSchema> | undefined) ?? {}) };
+    if (sub.requestSpec && !fields.spec) fields.spec = fromZod(sub.requestSpec, { definitionPrefix: prefix, definitions: extracted });
+    delete fields.apiVersion;
+    delete fields.kind;
+    delete fields.metadata;
+    Object.assign(defs, extracted);
+    for (const version of k.versions) {
+      defs[definitionName(k.group, version, sub.kind)] = {
+        type: 'object',
+        description: sub.description,
+        properties: {
+          apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
+          kind: { type: 'string', description: KIND_DESCRIPTION },
+          metadata: { ...ref(OBJECT_META), description: OBJECT_META_DESCRIPTION },
+          ...fields,
+        },
+        'x-kubernetes-group-version-kind': [{ group: k.group, kind: sub.kind, version }],
+      };
+    }
+  }
 }
 
 // ---- definitions ------------------------------------------------------------------------------
@@ -460,6 +521,7 @@ export function kindDefinitions(kinds: KindDeclaration[]): Record<string, JsonSc
       fields[name] = fromZod(schema, { definitionPrefix: prefix, definitions: extracted });
     }
     Object.assign(defs, extracted);
+    subresourceDefinitions(k, defs);
     for (const version of k.versions) {
       const name = definitionName(k.group, version, k.kind);
       defs[name] = {

@@ -160,6 +160,15 @@ function decodeMetadata(raw: unknown, unknown: string[], errors: FieldError[]): 
       continue;
     }
     if (key === 'selfLink') continue;
+    // The lists' items have a type too: finalizers are strings, the other lists hold objects.
+    if (Array.isArray(value)) {
+      const item = key === 'finalizers' ? 'string' : 'object';
+      const bad = value.findIndex((v) => (item === 'object' ? v === null || typeof v !== 'object' || Array.isArray(v) : typeof v !== item));
+      if (bad >= 0) {
+        errors.push({ type: 'FieldValueTypeInvalid', field: `metadata.${key}[${bad}]`, value: value[bad], detail: `must be of type ${item}` });
+        continue;
+      }
+    }
     out[key] = value;
   }
   return out as KubeObject['metadata'];
@@ -169,7 +178,7 @@ function decodeMetadata(raw: unknown, unknown: string[], errors: FieldError[]): 
  * Parses `spec` or `status` with the kind's schema. Unknown keys (zod `unrecognized_keys`) are
  * collected and removed, then the value is parsed again so defaults still apply to the rest.
  */
-function parsePart(schema: z.ZodType, part: string, value: unknown, unknown: string[], errors: FieldError[]): unknown {
+export function parsePart(schema: z.ZodType, part: string, value: unknown, unknown: string[], errors: FieldError[]): unknown {
   let candidate = value === undefined ? undefined : structuredClone(value);
   for (let attempt = 0; attempt < 2; attempt++) {
     const result = schema.safeParse(candidate);

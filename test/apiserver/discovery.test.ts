@@ -13,7 +13,8 @@ import {
 import { pathNotFound } from '../../apiserver/errors.js';
 import { sendStatus } from '../../apiserver/response.js';
 import { gadget, testKinds } from '../openapi/fixtures.js';
-import { findKubectl, parseColumns, startE2EServer } from '../openapi/kubectl.js';
+import { findKubectl } from '../helpers/kubectl.js';
+import { parseColumns, startE2EServer } from '../openapi/kubectl.js';
 
 const CLIENT_GO_ACCEPT =
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';

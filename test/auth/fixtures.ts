@@ -5,9 +5,9 @@ import type { KindDeclaration } from '../../registry/kind.js';
 import { allKinds } from '../../registry/kinds.js';
 
 /**
- * The custom subresources and their verbs (DESIGN.md's table). Their routes do not exist yet; the
- * tables check them at the authorizer level. This list moves into the kind declarations when
- * the verbs are built.
+ * The custom subresources and their verbs (DESIGN.md's table), so the tables cover them even
+ * where a kind does not declare them (yet); declared ones (`KindDeclaration.subresources`) are
+ * added from the declarations.
  */
 export const CUSTOM_SUBRESOURCES: Record<string, Record<string, string[]>> = {
   stormtopologies: { metrics: ['get'], promote: ['create'], rollback: ['create'], rebalance: ['create'] },
@@ -40,7 +40,8 @@ export function accessCases(kinds: KindDeclaration[] = allKinds): AccessCase[] {
     add('', RESOURCE_VERBS);
     if (decl.hasStatus !== false) add('status', STATUS_VERBS);
     if (decl.scale) add('scale', STATUS_VERBS);
-    for (const [sub, verbs] of Object.entries(CUSTOM_SUBRESOURCES[decl.plural] ?? {})) add(sub, verbs);
+    const declared = Object.fromEntries((decl.subresources ?? []).map((sub) => [sub.name, [sub.verb]]));
+    for (const [sub, verbs] of Object.entries({ ...CUSTOM_SUBRESOURCES[decl.plural], ...declared })) add(sub, verbs);
   }
   return cases;
 }

@@ -67,7 +67,7 @@ test('setCondition moves lastTransitionTime only when the status flips', (t) => 
   t.deepEqual(two.map((c) => c.type), ['A', 'B'], 'other conditions are kept, in order');
 });
 
-test('--controllers: * enables all, -name disables, unknown syntax is rejected', (t) => {
+test('--controllers: * enables all, -name disables, a group name covers its controllers, unknown syntax is rejected', (t) => {
   const cases: Array<[string, string, boolean]> = [
     ['*', 'storm', true],
     ['*,-pvcchonker', 'pvcchonker', false],
@@ -75,6 +75,11 @@ test('--controllers: * enables all, -name disables, unknown syntax is rejected',
     ['storm', 'hourglass', false],
     ['storm,hourglass', 'hourglass', true],
     ['', 'storm', false],
+    ['*,-storm', 'storm-topology', false],
+    ['storm', 'storm-cluster', true],
+    ['storm', 'hourglass-performer', false],
+    ['*,-storm,storm-cluster', 'storm-cluster', true],
+    ['*,-storm,storm-cluster', 'storm-topology', false],
   ];
   for (const [flag, name, want] of cases) t.is(isControllerEnabled(name, parseControllerList(flag)), want, `${flag} → ${name}`);
   t.throws(() => parseControllerList('*,-Bad_Name'), { message: /not \*, a controller name or -name/ });

@@ -3,7 +3,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completeOptions } from '../../apiserver/options.js';
-import { startServer, type RunningServer } from '../../apiserver/server.js';
+import { startServer, type RunningServer, type ServerExtensions } from '../../apiserver/server.js';
+import type { KindDeclaration } from '../../registry/kind.js';
 import { loadOrCreateLocalUser } from '../../apiserver/tls.js';
 
 export interface ClientCertificate {
@@ -26,9 +27,13 @@ export interface TestServer extends RunningServer {
 
 /**
  * Starts the real server on a free loopback port with its certificates and kubeconfig in a
- * temporary directory. `storage` defaults to a SQLite file in that directory.
+ * temporary directory. `storage` defaults to a SQLite file in that directory, and no controllers
+ * run unless `flags.controllers` names them.
  */
-export async function startTestServer(flags: Record<string, string> = {}, startup: { waitForReady?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  flags: Record<string, string> = {},
+  startup: { waitForReady?: boolean; kinds?: KindDeclaration[]; extensions?: ServerExtensions } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'apiserver-test-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
   const options = completeOptions({
@@ -36,10 +41,12 @@ export async function startTestServer(flags: Record<string, string> = {}, startu
     'secure-port': '0',
     'cert-dir': join(dir, 'certs'),
     'write-kubeconfig': kubeconfigPath,
+    // API tests see only their own writes; a test that wants controllers names them.
+    controllers: '',
     ...flags,
   });
   process.env.LOG_LEVEL ??= 'silent';
-  const server = await startServer(options);
+  const server = await startServer(options, startup.kinds, startup.extensions);
   if (startup.waitForReady !== false) await server.ready;
   return {
     ...server,

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiError, checkStatusBody, expectStatus, rawRequest, rejectsWithStatus, type Endpoint } from '../conformance/client.js';
-import { findKubectl } from '../openapi/kubectl.js';
+import { findKubectl } from '../helpers/kubectl.js';
 import { formatGoFloat, startHostCluster, type HostCluster, type VolumeStats } from './index.js';
 
 let cluster: HostCluster;

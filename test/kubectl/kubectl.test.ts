@@ -1,11 +1,11 @@
 // kubectl against the real server (sqlite backend), comparing what kubectl prints. Runs when
 // kubectl is on the PATH (KUBECTL overrides the binary); otherwise the tests are skipped visibly.
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { findKubectl } from '../openapi/kubectl.js';
+import { findKubectl, kubectlFor, rows, type Kubectl } from '../helpers/kubectl.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const kubectl = findKubectl();
@@ -13,40 +13,10 @@ const maybe = kubectl ? test.serial : test.skip;
 if (!kubectl) test('kubectl suite skipped: no kubectl on the PATH', (t) => t.pass());
 
 let server: TestServer;
-let cacheDir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      kubectl!.bin,
-      ['--kubeconfig', server.kubeconfigPath, '--cache-dir', cacheDir, ...args],
-      { timeout: 60_000, env: { ...process.env, HOME: server.dir } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-/** Runs kubectl and fails the test with its stderr unless it exits 0. */
-async function ok(t: { fail(m: string): void }, args: string[], input?: string): Promise<string> {
-  const r = await run(args, input);
-  if (r.code !== 0) t.fail(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Rows of kubectl's table output, split on runs of 2+ spaces. */
-function rows(out: string): string[][] {
-  return out
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s{2,}/));
-}
+let kubectl$: Kubectl;
+const run = (args: string[], input?: string) => kubectl$.run(args, { input });
+const ok = (t: { fail(m: string): void }, args: string[], input?: string) => kubectl$.ok(t, args, { input });
 
 const pool = (name: string, replicas = 2, labels: Record<string, string> = {}) => `
 apiVersion: storm.apache.org/v1beta1
@@ -63,7 +33,7 @@ spec:
 test.before(async () => {
   if (!kubectl) return;
   server = await startTestServer();
-  cacheDir = mkdtempSync(join(server.dir, 'kube-cache-'));
+  kubectl$ = kubectlFor(kubectl.bin, server);
 });
 test.after.always(async () => {
   await server?.stop();
@@ -158,7 +128,7 @@ maybe('kubectl label and annotate', async (t) => {
 });
 
 maybe('kubectl get -w sees a change', async (t) => {
-  const child = spawn(kubectl!.bin, ['--kubeconfig', server.kubeconfigPath, '--cache-dir', cacheDir, 'get', 'swp', 'beta', '-n', 'kube-test', '-w', '--no-headers'], {
+  const child = spawn(kubectl!.bin, kubectl$.argv(['get', 'swp', 'beta', '-n', 'kube-test', '-w', '--no-headers']), {
     env: { ...process.env, HOME: server.dir },
   });
   let out = '';

@@ -4,11 +4,10 @@
 // KUBE_EDITOR script, and `--show-managed-fields`. Runs when kubectl is on the PATH (KUBECTL
 // overrides the binary); otherwise the tests are skipped visibly.
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { findKubectl } from '../openapi/kubectl.js';
+import { findKubectl, kubectlFor, type Kubectl, type RunOptions } from '../helpers/kubectl.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const kubectl = findKubectl();
@@ -16,31 +15,10 @@ const maybe = kubectl ? test.serial : test.skip;
 if (!kubectl) test('kubectl patch/apply suite skipped: no kubectl on the PATH', (t) => t.pass());
 
 let server: TestServer;
-let cacheDir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      kubectl!.bin,
-      ['--kubeconfig', server.kubeconfigPath, '--cache-dir', cacheDir, '-n', 'kube-patch', ...args],
-      { timeout: 60_000, env: { ...process.env, HOME: server.dir, ...(options.env ?? {}) } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-  });
-}
-
-async function ok(t: { fail(m: string): void }, args: string[], options?: Parameters<typeof run>[1]): Promise<string> {
-  const r = await run(args, options);
-  if (r.code !== 0) t.fail(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+let kubectl$: Kubectl;
+const run = (args: string[], options?: RunOptions) => kubectl$.run(args, options);
+const ok = (t: { fail(m: string): void }, args: string[], options?: RunOptions) => kubectl$.ok(t, args, options);
 
 async function getYaml(t: { fail(m: string): void }, name: string, managed = false): Promise<any> {
   return parse(await ok(t, ['get', 'swp', name, '-o', 'yaml', ...(managed ? ['--show-managed-fields'] : [])]));
@@ -68,7 +46,7 @@ ${env.map((e) => `            - name: ${e.split('=')[0]}\n              value: "
 test.before(async () => {
   if (!kubectl) return;
   server = await startTestServer();
-  cacheDir = mkdtempSync(join(server.dir, 'kube-cache-'));
+  kubectl$ = kubectlFor(kubectl.bin, server, ['-n', 'kube-patch']);
 });
 test.after.always(async () => {
   await server?.stop();

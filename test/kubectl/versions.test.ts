@@ -3,11 +3,9 @@
 // version by its fully qualified resource, explain per version. Runs when kubectl is on the PATH
 // (KUBECTL overrides the binary); otherwise the tests are skipped visibly.
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { findKubectl } from '../openapi/kubectl.js';
+import { findKubectl, kubectlFor, rows, type Kubectl } from '../helpers/kubectl.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const kubectl = findKubectl();
@@ -20,43 +18,15 @@ const ALPHA_TOPOLOGIES = 'stormtopologies.v1alpha1.storm.apache.org';
 const BETA_TOPOLOGIES = 'stormtopologies.v1beta1.storm.apache.org';
 
 let server: TestServer;
-let cacheDir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      kubectl!.bin,
-      ['--kubeconfig', server.kubeconfigPath, '--cache-dir', cacheDir, ...args],
-      { timeout: 60_000, env: { ...process.env, HOME: server.dir } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-async function ok(t: { fail(m: string): void }, args: string[], input?: string): Promise<string> {
-  const r = await run(args, input);
-  if (r.code !== 0) t.fail(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function rows(out: string): string[][] {
-  return out
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s{2,}/));
-}
+let kubectl$: Kubectl;
+const run = (args: string[], input?: string) => kubectl$.run(args, { input });
+const ok = (t: { fail(m: string): void }, args: string[], input?: string) => kubectl$.ok(t, args, { input });
 
 test.before(async () => {
   if (!kubectl) return;
   server = await startTestServer();
-  cacheDir = mkdtempSync(join(server.dir, 'kube-cache-'));
+  kubectl$ = kubectlFor(kubectl.bin, server);
 });
 test.after.always(async () => {
   await server?.stop();

@@ -1,6 +1,6 @@
 // End-to-end support: a fastify HTTPS server serving only discovery and OpenAPI for the given
 // kinds, a kubeconfig for it, and a kubectl runner with a private discovery cache.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +13,6 @@ import { loadOrCreateSelfSigned } from '../../apiserver/tls.js';
 import type { KindDeclaration } from '../../registry/kind.js';
 import { installOpenAPI, type OpenAPIOptions } from '../../openapi/index.js';
 
-/** The kubectl on the PATH, or undefined; `KUBECTL` overrides the binary. */
-export function findKubectl(): { bin: string; version: string } | undefined {
-  const bin = process.env.KUBECTL ?? 'kubectl';
-  try {
-    const out = execFileSync(bin, ['version', '--client', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
-    const version = (JSON.parse(out) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? 'unknown';
-    return { bin, version };
-  } catch {
-    return undefined;
-  }
-}
 
 export interface RecordedRequest {
   method: string;

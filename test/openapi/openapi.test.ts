@@ -9,7 +9,8 @@ import { buildV2 as buildV2Doc, buildV3 as buildV3Doc, definitionName, DEFAULT_P
 import { installOpenAPI, v3URL } from '../../openapi/index.js';
 import { fromZod, toV2, toV3, walkSchema, type JsonSchema } from '../../openapi/schema.js';
 import { gadget, gizmo, testKinds, thing } from './fixtures.js';
-import { findKubectl, startE2EServer } from './kubectl.js';
+import { findKubectl } from '../helpers/kubectl.js';
+import { startE2EServer } from './kubectl.js';
 
 type Doc = Record<string, any>;
 

@@ -88,7 +88,12 @@ const kindCases: KindCase[] = [
       t.deepEqual(sorted(r.shortNames), sorted(ctx.kind.shortNames));
       t.deepEqual(sorted(r.categories), sorted(ctx.kind.categories));
       const subs = new Map<string, any>((r.subresources ?? []).map((s: any) => [s.subresource, s]));
-      t.deepEqual([...subs.keys()].sort(), ctx.kind.scale ? ['scale', 'status'] : ['status']);
+      const declared = ctx.kind.decl.subresources ?? [];
+      t.deepEqual([...subs.keys()].sort(), [...(ctx.kind.scale ? ['scale', 'status'] : ['status']), ...declared.map((d) => d.name)].sort());
+      for (const d of declared) {
+        t.deepEqual(subs.get(d.name).responseKind, { group: ctx.kind.group, version: ctx.kind.version, kind: d.kind }, d.name);
+        t.deepEqual(subs.get(d.name).verbs, [d.verb], d.name);
+      }
       t.deepEqual(subs.get('status').responseKind, { group: ctx.kind.group, version: ctx.kind.version, kind: ctx.kind.kind });
       t.deepEqual(sorted(subs.get('status').verbs), SUB_VERBS);
       if (ctx.kind.scale) {
