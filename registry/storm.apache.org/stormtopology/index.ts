@@ -1,6 +1,10 @@
 import { selectableFields } from '../../columns.js';
 import type { KindDeclaration } from '../../kind.js';
 import { GROUP } from '../common.js';
+import { metrics } from './metrics.js';
+import { promote } from './promote.js';
+import { rebalance } from './rebalance.js';
+import { rollback } from './rollback.js';
 import { rules } from './strategy.js';
 import { columns } from './table.js';
 import { spec, status } from './types.js';
@@ -25,4 +29,5 @@ export const declaration: KindDeclaration = {
   rules,
   columns,
   selectableFields: selectableFields('spec.clusterRef', 'spec.topology.name', 'status.phase'),
+  subresources: [metrics, promote, rollback, rebalance],
 };
