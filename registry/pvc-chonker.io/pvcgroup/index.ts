@@ -1,5 +1,7 @@
 import type { KindDeclaration } from '../../kind.js';
 import { GROUP } from '../common.js';
+import { expansions } from './expansions.js';
+import { rebalance } from './rebalance.js';
 import { rules } from './strategy.js';
 import { columns } from './table.js';
 import { spec, status } from './types.js';
@@ -21,4 +23,5 @@ export const declaration: KindDeclaration = {
   rules,
   columns,
   selectableFields: {},
+  subresources: [expansions, rebalance],
 };

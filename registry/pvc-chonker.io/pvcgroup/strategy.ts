@@ -2,7 +2,7 @@
 import type { FieldError } from '../../../apiserver/errors.js';
 import type { KubeObject } from '../../meta.js';
 import type { KindRules } from '../../strategy.js';
-import { asRecord, invalid } from '../../validation.js';
+import { asRecord, invalid, labelSelector } from '../../validation.js';
 import { templateRules, templateWarnings } from '../common.js';
 
 /** The PVC annotation that makes a PVC a member of the group `<value>`. */
@@ -18,6 +18,7 @@ function validate(obj: KubeObject): FieldError[] {
   }
   const spec = asRecord(obj.spec);
   if (spec) out.push(...templateRules('spec.template', spec.template));
+  if (spec?.selector !== undefined) out.push(...labelSelector('spec.selector', spec.selector));
   return out;
 }
 

@@ -5,7 +5,7 @@
 // Defaults: `coordinationPolicy` is `largest` (pvc-chonker's only behavior); the template has no
 // defaults (see ../common.ts) and may be empty.
 import { z } from 'zod';
-import { quantity, timestamp } from '../../schema.js';
+import { conditions, labelSelector, quantity, timestamp } from '../../schema.js';
 import { template } from '../common.js';
 
 export const spec = z
@@ -15,6 +15,9 @@ export const spec = z
       .enum(['largest'])
       .default('largest')
       .meta({ description: 'Which size every member is raised to: largest, the size of the largest member.' }),
+    selector: labelSelector
+      .optional()
+      .meta({ description: 'Also makes members of the PVCs of the namespace whose labels match (e.g. the claims of a StatefulSet), besides those annotated pvc-chonker.io/group=<name>.' }),
   })
   .meta({ description: 'The desired state of a group of PVCs that grow together.' });
 
@@ -37,6 +40,7 @@ export const status = z
     lastExpansion: timestamp.optional().meta({ description: 'When a member was last expanded.' }),
     lastUpdated: timestamp.optional().meta({ description: 'When the status was last written.' }),
     expansionHistory: z.array(expansion).optional().meta({ description: 'Recent expansions, oldest first.' }),
+    conditions: conditions.meta({ description: 'ExpansionStuck: a member expansion has been pending longer than the controller allows.' }),
   })
   .meta({ description: 'The observed state of a PVC group.' });
 
