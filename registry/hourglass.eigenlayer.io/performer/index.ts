@@ -1,6 +1,9 @@
 import { selectableFields } from '../../columns.js';
 import type { KindDeclaration } from '../../kind.js';
 import { GROUP } from '../common.js';
+import { connection } from './connection.js';
+import { promote } from './promote.js';
+import { rollback } from './rollback.js';
 import { rules } from './strategy.js';
 import { columns } from './table.js';
 import { spec, status } from './types.js';
@@ -22,4 +25,5 @@ export const declaration: KindDeclaration = {
   rules,
   columns,
   selectableFields: selectableFields('spec.avsAddress', 'status.phase'),
+  subresources: [connection, promote, rollback],
 };

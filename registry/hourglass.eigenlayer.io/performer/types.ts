@@ -78,9 +78,28 @@ export const phase = z
   .enum(['Pending', 'Running', 'Upgrading', 'Terminating', 'Failed'])
   .meta({ description: 'Lifecycle phase of the performer.' });
 
+export const versionRef = z
+  .strictObject({
+    version: z.string().optional().meta({ description: 'spec.version of that revision.' }),
+    image: z.string().meta({ description: 'spec.image of that revision.' }),
+    revision: z.string().optional().meta({ description: "Hash of the revision's pod template; the Pod's hourglass.eigenlayer.io/revision label." }),
+  })
+  .meta({ description: 'A version of the performer: its spec.version, image and pod template revision.' });
+
+export const pendingVersion = versionRef
+  .extend({
+    podName: z.string().optional().meta({ description: 'The Pod running the new version beside the serving one.' }),
+    since: timestamp.optional().meta({ description: 'When the new version was started.' }),
+    promoteRequested: z.boolean().optional().meta({ description: 'Set by the promote verb: switch to it without waiting for SERVING.' }),
+  })
+  .meta({ description: 'A new version started beside the serving one (blue-green), waiting to report SERVING.' });
+
 export const status = z
   .strictObject({
     phase: phase.optional(),
+    currentVersion: versionRef.optional().meta({ description: 'The version the Service sends traffic to.' }),
+    pendingVersion: pendingVersion.optional(),
+    previousVersion: versionRef.optional().meta({ description: 'The version served before the last switch; the rollback verb returns to it.' }),
     observedGeneration: z.int().optional().meta({ description: 'The metadata.generation this status describes.' }),
     ready: z.boolean().optional().meta({ description: 'Whether the performer answers gRPC health checks with SERVING.' }),
     podName: z.string().optional().meta({ description: 'Name of the performer Pod.' }),
