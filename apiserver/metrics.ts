@@ -1,5 +1,6 @@
 // `GET /metrics`: the Prometheus text exposition of one prom-client Registry. Parts of the server
-// register their metrics on `metricsRegistry` (controllers today, API request metrics later);
+// register their metrics on `metricsRegistry` (the API server's own in `filters/metrics.ts`, the
+// controllers' in `controllers/metrics.ts`);
 // metric constructors should go through `getOrCreate*` style lookups, because several servers can
 // run in one process (tests) and share this registry.
 import type { FastifyInstance } from 'fastify';

@@ -4,6 +4,7 @@ import { groupVersionOf } from '../../registry/kind.js';
 import type { KubeObject } from '../../registry/meta.js';
 import type { WatchEvent } from '../../registry/rest.js';
 import { badRequest, toStatusError } from '../errors.js';
+import { recordWatchEvent } from '../filters/metrics.js';
 import { negotiate, type Negotiated } from '../negotiation.js';
 import { encode, parseIncludeObject, partialObjectMetadata, toTable, type IncludeObject } from '../response.js';
 import { boolParam, intParam, param, type ResourceContext, type RouteParams } from './context.js';
@@ -89,6 +90,7 @@ export function watchHandler(ctx: ResourceContext) {
         for (const event of batch) {
           if (event.type === 'BOOKMARK' && !allowBookmarks) continue;
           text += frame({ type: event.type, object: represent(event) });
+          recordWatchEvent(ctx.decl.group, ctx.version, ctx.decl.kind);
         }
         if (text) await write(text);
       }
