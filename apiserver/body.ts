@@ -9,6 +9,13 @@ export interface ParsedBody {
   duplicates: string[];
 }
 
+/**
+ * Deepest nesting of objects and arrays a body may have. Much deeper documents would overflow
+ * the stack of the recursive code behind the decoder (validation, conversion, field sets) and
+ * answer 500; no object of these kinds nests anywhere near this deep.
+ */
+export const MAX_BODY_DEPTH = 1_000;
+
 export function parseJsonBody(raw: Buffer | string): ParsedBody {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   let value: unknown;
@@ -17,17 +24,37 @@ export function parseJsonBody(raw: Buffer | string): ParsedBody {
   } catch (err) {
     throw badRequest(`error decoding JSON body: ${(err as Error).message}`);
   }
+  checkDepth(value, 'JSON');
   return { value, duplicates: value !== null && typeof value === 'object' ? findDuplicateKeys(text) : [] };
 }
 
 export function parseYamlBody(raw: Buffer | string): ParsedBody {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
-  if (doc.errors.length > 0) throw badRequest(`error decoding YAML body: ${doc.errors[0].message}`);
   const duplicates: string[] = [];
-  const value = doc.toJS({ maxAliasCount: 100 });
-  collectYamlDuplicates(doc.contents, '', duplicates);
+  let value: unknown;
+  try {
+    const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+    if (doc.errors.length > 0) throw badRequest(`error decoding YAML body: ${doc.errors[0].message}`);
+    value = doc.toJS({ maxAliasCount: 100 });
+    checkDepth(value, 'YAML');
+    collectYamlDuplicates(doc.contents, '', duplicates);
+  } catch (err) {
+    // The YAML parser recurses per level: a deep enough document overflows its stack.
+    if (err instanceof RangeError) throw badRequest(`error decoding YAML body: exceeded max depth of ${MAX_BODY_DEPTH}`);
+    throw err;
+  }
   return { value, duplicates };
+}
+
+/** Rejects a document nested deeper than MAX_BODY_DEPTH (iteratively: no recursion on input). */
+function checkDepth(value: unknown, format: string): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_BODY_DEPTH) throw badRequest(`error decoding ${format} body: exceeded max depth of ${MAX_BODY_DEPTH}`);
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
 }
 
 interface YamlNodeLike {

@@ -103,7 +103,8 @@ function decodeContinue(token: string): { rv: number; start: string } {
 
 export function parseResourceVersion(rv: string | undefined, what = 'resourceVersion'): number | undefined {
   if (rv === undefined || rv === '') return undefined;
-  if (!/^\d+$/.test(rv)) throw badRequest(`invalid ${what}: ${rv}`);
+  // Revisions are JavaScript numbers: one beyond 2^53 cannot name a revision exactly.
+  if (!/^\d+$/.test(rv) || !Number.isSafeInteger(Number(rv))) throw badRequest(`invalid ${what}: ${rv}`);
   return Number(rv);
 }
 

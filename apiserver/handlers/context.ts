@@ -38,7 +38,8 @@ export function boolParam(req: FastifyRequest, name: string): boolean {
 export function intParam(req: FastifyRequest, name: string): number | undefined {
   const v = param(req, name);
   if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: "${v}" (expected an integer)`);
+  // Beyond 2^53 a number loses digits (and a storage driver may refuse it): as invalid as "abc".
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw badRequest(`invalid value for ${name}: "${v}" (expected an integer)`);
   return Number(v);
 }
 
