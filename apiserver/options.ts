@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_STORAGE_URL, parseStorageUrl, type StorageOptions } from '../registry/storage/index.js';
 import { completeSecurityOptions, SECURITY_FLAGS, SECURITY_USAGE, type SecurityOptions } from './filters/options.js';
 import { completeControllerOptions, CONTROLLER_FLAGS, CONTROLLER_USAGE, type ControllerOptions } from '../controllers/options.js';
+import { completePVCChonkerOptions, PVC_CHONKER_FLAGS, PVC_CHONKER_USAGE, type PVCChonkerOptions } from '../controllers/pvcchonker/options.js';
+import { WEBHOOK_PATH as PVC_WEBHOOK_PATH } from '../controllers/pvcchonker/webhook.js';
 
 /**
  * Command-line options. The startup pipeline is parse → complete → validate: `parseOptions` turns
@@ -24,6 +26,10 @@ export interface CompletedOptions {
   readonly security: SecurityOptions;
   /** Which controllers run, the host cluster, leader election (controllers/options.ts). */
   readonly controllers: ControllerOptions;
+  /** The pvc-chonker controller and webhook (controllers/pvcchonker/options.ts). */
+  readonly pvcChonker: PVCChonkerOptions;
+  /** `--v`: klog-style log verbosity (apiserver/logging.ts maps it to a pino level). */
+  readonly logVerbosity: number;
   readonly __completed: true;
 }
 
@@ -42,6 +48,8 @@ const flags = {
   'etcd-compaction-interval': { type: 'string' },
   ...SECURITY_FLAGS,
   ...CONTROLLER_FLAGS,
+  ...PVC_CHONKER_FLAGS,
+  v: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -58,7 +66,9 @@ export const USAGE = `Usage: node dist/apiserver/main.js [flags]
   --write-kubeconfig=FILE     kubeconfig for the local user (default data/kubeconfig; '' = none)
   --etcd-compaction-interval=D  how often storage history is compacted, e.g. 5m, 30s; 0 = never
                               (default 5m; the name is kube-apiserver's, it applies to every backend)
-${SECURITY_USAGE}${CONTROLLER_USAGE}`;
+  --v=N                       log verbosity: 0-3 info, 4-5 debug, 6+ trace (default 0; the
+                              LOG_LEVEL environment variable, a pino level, overrides it)
+${SECURITY_USAGE}${CONTROLLER_USAGE}${PVC_CHONKER_USAGE}`;
 
 export class OptionsError extends Error {}
 
@@ -95,6 +105,9 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
   if (compactionIntervalMs === undefined) {
     throw new OptionsError(`--etcd-compaction-interval=${compaction}: expected a duration such as 5m, 30s or 0`);
   }
+  const verbosityText = str('v') ?? '0';
+  const logVerbosity = Number(verbosityText);
+  if (!/^[0-9]+$/.test(verbosityText)) throw new OptionsError(`--v=${verbosityText}: expected a non-negative integer`);
   let security: SecurityOptions;
   try {
     security = completeSecurityOptions(raw, parseDurationMs);
@@ -107,8 +120,18 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
   } catch (err) {
     throw new OptionsError((err as Error).message);
   }
+  let pvcChonker: PVCChonkerOptions;
+  try {
+    pvcChonker = completePVCChonkerOptions(raw, parseDurationMs);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+  // kube-apiserver calls the webhook without credentials unless configured to (controllers/pvcchonker/webhook.ts).
+  if (pvcChonker.webhook && !security.authorization.alwaysAllowPaths.includes(PVC_WEBHOOK_PATH)) security.authorization.alwaysAllowPaths.push(PVC_WEBHOOK_PATH);
   return {
+    pvcChonker,
     compactionIntervalMs,
+    logVerbosity,
     security,
     controllers,
     storage: {

@@ -19,9 +19,15 @@ import { loadOrCreateLocalUser, loadOrCreateSelfSigned, type ServingCertificate 
 import { installOpenAPI } from '../openapi/index.js';
 import type { ControllerDeclaration } from '../controllers/controller.js';
 import { HostClient, loadHostKubeConfig } from '../controllers/host-client.js';
-import { allControllers } from '../controllers/index.js';
+import { allControllers, allUpstreams } from '../controllers/index.js';
+import { Upstreams } from '../controllers/upstreams.js';
+import type { UpstreamKey } from '../registry/subresource.js';
 import { ControllerManager } from '../controllers/manager.js';
+import { installPVCWebhook } from '../controllers/pvcchonker/webhook.js';
 import { installMetrics, metricsRegistry } from './metrics.js';
+import { storageRequestObserver, storageTypeOf, groupResourceLabel, trackStorageObjects } from './filters/metrics.js';
+import { loggerOptions } from './logging.js';
+import { instrumentBackend } from '../registry/storage/instrumented.js';
 
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$/;
 
@@ -43,6 +49,8 @@ export interface ServerExtensions {
   standaloneNamespaces?: boolean;
   /** The controllers this server runs (subject to `--controllers`); default `allControllers`. */
   controllers?: ControllerDeclaration[];
+  /** Upstream clients that replace the ones `allUpstreams` would create (tests: stand-in peers). */
+  upstreams?: Array<[UpstreamKey<any>, unknown]>;
 }
 
 export interface RunningServer {
@@ -71,18 +79,35 @@ export async function startServer(
   // opens, so a missing CA or policy file fails start-up without leaving anything open.
   let app: FastifyInstance | undefined;
   const security = await createSecurity(options, serving, () => app?.log);
-  const backend = await openBackend(options.storage).catch(async (err: unknown) => {
-    await security.close();
-    throw err;
-  });
+  // Every storage call is timed for etcd_request_duration_seconds (apiserver/filters/metrics.ts).
+  const backend = await openBackend(options.storage)
+    .then((inner) => instrumentBackend(inner, { observe: storageRequestObserver(), typeOf: storageTypeOf(kinds) }))
+    .catch(async (err: unknown) => {
+      await security.close();
+      throw err;
+    });
   app = Fastify({
     https: security.tls.serverOptions(),
-    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    logger: loggerOptions(options.logVerbosity),
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     routerOptions: { maxParamLength: 1024 },
   });
   security.install(app);
   installProtocol(app);
+
+  // The host cluster and the upstream clients (Nimbus, kubelet metrics, performer gRPC) that the
+  // computed subresources and the controllers share.
+  let host: HostClient | undefined;
+  let upstreams: Upstreams;
+  try {
+    const hostKubeConfig = loadHostKubeConfig(options.controllers.kubeconfig);
+    host = hostKubeConfig && new HostClient(hostKubeConfig);
+    upstreams = Upstreams.create(allUpstreams, { host, options, log: app.log }, extensions.upstreams);
+  } catch (err) {
+    await backend.close();
+    await security.close();
+    throw err;
+  }
 
   const stores = new Map<string, Store>();
   const cachers: Cacher[] = [];
@@ -91,9 +116,13 @@ export async function startServer(
     cachers.push(cacher);
     const store = new Store({ decl, backend, cacher });
     stores.set(`${decl.plural}.${decl.group || 'core'}`, store);
-    installResource(app, { decl, store });
+    installResource(app, { decl, store, services: { store, stores, upstream: (key) => upstreams.get(key), now: () => new Date() } });
   }
+  const untrackStorageObjects = trackStorageObjects(() =>
+    kinds.map((decl, i) => ({ group: decl.group, resource: groupResourceLabel(decl), count: () => cachers[i].stats().objects, objects: () => cachers[i].list().items })),
+  );
   extensions.installRoutes?.(app, stores);
+  if (options.pvcChonker.webhook) installPVCWebhook(app, stores);
   installDiscovery(app, kinds);
   if (extensions.standaloneNamespaces !== false) installStandaloneNamespaces(app);
   installOpenAPI(app, kinds);
@@ -113,13 +142,13 @@ export async function startServer(
   installMetrics(app, metricsRegistry);
   let controllers: ControllerManager;
   try {
-    const hostKubeConfig = loadHostKubeConfig(options.controllers.kubeconfig);
     controllers = new ControllerManager({
       stores,
       backend,
       controllers: extensions.controllers ?? allControllers,
       enabled: options.controllers.enabled,
-      host: hostKubeConfig && new HostClient(hostKubeConfig),
+      host,
+      upstreams,
       leaderElection: options.controllers.leaderElection,
       metrics: metricsRegistry,
       log: app.log,
@@ -145,8 +174,8 @@ export async function startServer(
   security.start(app);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.securePort;
-  const host = options.bindAddress.includes(':') ? `[${options.bindAddress}]` : options.bindAddress;
-  const url = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const bindHost = options.bindAddress.includes(':') ? `[${options.bindAddress}]` : options.bindAddress;
+  const url = `https://${bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost}:${port}`;
   if (options.writeKubeconfig) {
     // A local user certificate exists only where this server made its own CA.
     const localUser = options.tlsCertFile ? undefined : loadOrCreateLocalUser(options.certDir);
@@ -166,9 +195,11 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         await controllers.stop();
+        await upstreams.close();
         for (const stop of stopBackground.reverse()) await stop();
         stopCompactor();
         await Promise.all(cachers.map((c) => c.stop()));
+        untrackStorageObjects();
         await app.close();
         await backend.close();
         await security.close();
@@ -197,6 +228,18 @@ function installProtocol(app: FastifyInstance): void {
     const value = Array.isArray(timeout) ? timeout[0] : timeout;
     if (typeof value !== 'string' || !GO_DURATION.test(value)) {
       throw badRequest(`invalid timeout specified in the request URL: ${String(value)}`);
+    }
+  });
+  // A name or namespace taken from the URL must be a usable path segment (kube-apiserver's
+  // IsValidPathSegmentName): not `.` or `..`, and no `/` or `%` once decoded. Anything else
+  // would address a key the object could never have been stored under.
+  app.addHook('preHandler', async (req) => {
+    const params = req.params as Record<string, unknown> | undefined;
+    for (const key of ['namespace', 'name']) {
+      const value = params?.[key];
+      if (typeof value !== 'string') continue;
+      const problem = value === '.' || value === '..' ? `may not be '${value}'` : value.includes('/') ? "may not contain '/'" : value.includes('%') ? "may not contain '%'" : undefined;
+      if (problem) throw badRequest(`${key} ${JSON.stringify(value)} is invalid: ${problem}`);
     }
   });
   app.removeAllContentTypeParsers();

@@ -1,5 +1,6 @@
-// The filter chain of the server, outer → inner: request-info → timeout → audit → authentication
-// → max-in-flight → authorization, as fastify onRequest hooks in that order, plus what they
+// The filter chain of the server, outer → inner: request-info → request metrics → timeout → audit
+// (+ the Audit-ID on the request's logger) → authentication → max-in-flight → authorization, as
+// fastify onRequest hooks in that order, plus what they
 // need at the TLS layer (serving certificate and accepted client CAs, both reloaded on change)
 // and the SelfSubjectAccessReview endpoint that answers with the same authorizer.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -15,6 +16,8 @@ import { loadAuditPolicy, uniformPolicy, type AuditPolicy } from './audit-policy
 import { installAuthenticationFilter } from './authentication.js';
 import { installAuthorizationFilter } from './authorization.js';
 import { installMaxInFlightFilter } from './max-in-flight.js';
+import { installRequestMetricsFilter } from './metrics.js';
+import { installRequestLogContext } from '../logging.js';
 import { decorateRequests } from './request-context.js';
 import { installRequestInfoFilter } from './request-info.js';
 import { installTimeoutFilter } from './timeout.js';
@@ -65,8 +68,10 @@ export async function createSecurity(
     install(app) {
       decorateRequests(app);
       installRequestInfoFilter(app);
+      installRequestMetricsFilter(app);
       installTimeoutFilter(app, security.requestTimeoutMs);
       installAuditFilter(app, { policy: auditPolicy, sink: auditSink });
+      installRequestLogContext(app);
       installAuthenticationFilter(app, {
         chain: authentication.chain,
         requestHeader: () => authentication.clientCertificates.requestHeader(),
