@@ -6,6 +6,7 @@ import { completeOptions } from '../../apiserver/options.js';
 import { startServer, type RunningServer, type ServerExtensions } from '../../apiserver/server.js';
 import type { KindDeclaration } from '../../registry/kind.js';
 import { loadOrCreateLocalUser } from '../../apiserver/tls.js';
+import { startEtcd } from './etcd.js';
 
 export interface ClientCertificate {
   cert: string;
@@ -89,4 +90,28 @@ export function httpsRequest(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * A test server on its own real etcd (started on free loopback ports); `stop` stops both, and a
+ * failed start leaves nothing running.
+ */
+export async function startTestServerOnEtcd(flags: Record<string, string> = {}): Promise<{ server: TestServer; stop(): Promise<void> }> {
+  const etcd = await startEtcd();
+  try {
+    const server = await startTestServer({ storage: etcd.url, ...flags });
+    return {
+      server,
+      async stop() {
+        try {
+          await server.stop();
+        } finally {
+          await etcd.stop();
+        }
+      },
+    };
+  } catch (err) {
+    await etcd.stop();
+    throw err;
+  }
 }
