@@ -2,7 +2,7 @@
 // a temporary directory. Tests that need it call `startEtcd()`; a test file guards its etcd tests
 // with `requireEtcd(test, ...)`, which skips them visibly where etcd is missing and fails on CI.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,8 @@ const WATCHDOG_SCRIPT = `
 while kill -0 "$1" 2>/dev/null; do sleep 1; done
 kill -9 "$2" 2>/dev/null
 rm -rf "$3"
+shift 3
+rm -f "$@"
 `;
 
 /** True when an `etcd` executable is on PATH. */
@@ -101,7 +103,7 @@ export async function startEtcd(): Promise<EtcdServer> {
 async function startOnFreePorts(attempts = 3): Promise<{ server: RunningEtcd; clientPort: number }> {
   for (let attempt = 1; ; attempt++) {
     const root = mkdtempSync(join(tmpdir(), 'etcd-test-'));
-    const [clientPort, peerPort] = await freePorts(2);
+    const [clientPort, peerPort] = await claimFreePorts(2);
     const server = new RunningEtcd(root, clientPort, peerPort);
     running.add(server);
     try {
@@ -165,7 +167,8 @@ class RunningEtcd {
         reject(new Error(`etcd exited during startup (${signal ?? `code ${code}`}):\n${this.logTail()}`)),
       );
     });
-    const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'etcd-watchdog', String(process.pid), String(child.pid), this.root], {
+    const watchdogArgs = [String(process.pid), String(child.pid), this.root, ...this.claimFiles()];
+    const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'etcd-watchdog', ...watchdogArgs], {
       stdio: 'ignore',
       detached: true,
     });
@@ -199,6 +202,7 @@ class RunningEtcd {
     await this.kill();
     running.delete(this);
     rmSync(this.root, { recursive: true, force: true });
+    this.releasePorts();
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -212,7 +216,18 @@ class RunningEtcd {
     this.watchdog = undefined;
     this.child?.kill('SIGKILL');
     this.child = undefined;
-    if (options.removeData) rmSync(this.root, { recursive: true, force: true });
+    if (options.removeData) {
+      rmSync(this.root, { recursive: true, force: true });
+      this.releasePorts();
+    }
+  }
+
+  private claimFiles(): string[] {
+    return [this.clientPort, this.peerPort].map(claimFile);
+  }
+
+  private releasePorts(): void {
+    for (const file of this.claimFiles()) rmSync(file, { force: true });
   }
 
   private logTail(): string {
@@ -245,6 +260,66 @@ function isHealthy(url: string): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
+}
+
+/**
+ * Ports claimed by the test processes of this machine: one file per port, holding the claimant's
+ * pid, kept until its etcd is stopped. While a test has its etcd killed (between `kill()` and
+ * `start()`), the kernel may hand that port to another process; without the claim, another test's
+ * etcd could start there and answer this test's client as if its own etcd had come back.
+ */
+const CLAIMS_DIR = join(tmpdir(), 'etcd-test-ports');
+
+function claimFile(port: number): string {
+  return join(CLAIMS_DIR, String(port));
+}
+
+/** True when this process now holds the claim on `port`; a claim whose process is gone is taken over. */
+function claimPort(port: number): boolean {
+  mkdirSync(CLAIMS_DIR, { recursive: true });
+  const file = claimFile(port);
+  const tryClaim = () => {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  };
+  if (tryClaim()) return true;
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch {
+    return tryClaim(); // released meanwhile
+  }
+  if (content === '') return false; // a claim being written right now
+  const owner = Number(content);
+  if (Number.isInteger(owner) && owner > 0 && processExists(owner)) return false;
+  rmSync(file, { force: true }); // its process is gone
+  return tryClaim();
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `count` distinct free ports, each claimed for this process (see CLAIMS_DIR). */
+async function claimFreePorts(count: number): Promise<number[]> {
+  const claimed: number[] = [];
+  for (let attempt = 0; claimed.length < count; attempt++) {
+    if (attempt > 50) throw new Error('could not claim free ports for etcd');
+    for (const port of await freePorts(count - claimed.length)) {
+      if (!claimed.includes(port) && claimPort(port)) claimed.push(port);
+    }
+  }
+  return claimed;
 }
 
 /** Ports the kernel hands out for 127.0.0.1, all held open at once so they are distinct. */

@@ -458,18 +458,18 @@ function normalized(event: WatchEvent): WatchEvent {
 }
 
 /** The StorageError a promise rejects with; throws (failing the test) when it resolves or rejects otherwise. */
-export async function failure(promise: Promise<unknown>): Promise<StorageError> {
+export async function failure(promise: Promise<unknown>, what = 'the call'): Promise<StorageError> {
   try {
     await promise;
   } catch (err) {
     if (err instanceof StorageError) return err;
     throw err;
   }
-  throw new Error('expected a StorageError, but the call succeeded');
+  throw new Error(`expected a StorageError, but ${what} succeeded`);
 }
 
-export async function code(promise: Promise<unknown>): Promise<string> {
-  return (await failure(promise)).code;
+export async function code(promise: Promise<unknown>, what?: string): Promise<string> {
+  return (await failure(promise, what)).code;
 }
 
 /** Consumes a watch until it ends; a watch still open after `timeoutMs` is closed and this rejects. */

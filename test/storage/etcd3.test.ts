@@ -179,7 +179,7 @@ if (requireEtcd(test, 'etcd3 backend')) {
       ['watch', () => drain(store.watch('/registry/', a.modRevision))],
     ] as const) {
       const started = Date.now();
-      t.is(await code(call()), 'Unavailable', `${what} while etcd is hung`);
+      t.is(await code(call(), `${what} while etcd is hung`), 'Unavailable', `${what} while etcd is hung`);
       t.true(Date.now() - started < REQUEST_TIMEOUT_MS * 5, `${what} took ${Date.now() - started} ms`);
     }
     etcd.resume();
@@ -194,7 +194,7 @@ if (requireEtcd(test, 'etcd3 backend')) {
       ['watch', () => drain(store.watch('/registry/', a.modRevision))],
     ] as const) {
       const started = Date.now();
-      t.is(await code(call()), 'Unavailable', `${what} while etcd is down`);
+      t.is(await code(call(), `${what} while etcd is down`), 'Unavailable', `${what} while etcd is down`);
       t.true(Date.now() - started < REQUEST_TIMEOUT_MS * 5, `${what} took ${Date.now() - started} ms`);
     }
     await etcd.start();
