@@ -21,6 +21,12 @@ async function main(): Promise<void> {
     { url: server.url, storage: options.storage.url, kubeconfig: options.writeKubeconfig || undefined },
     'serving',
   );
+  if (server.insecureUrl) {
+    server.app.log.warn(
+      { insecureUrl: server.insecureUrl },
+      'also serving plaintext HTTP without authentication (--insecure-port): every request there is the super-user system:unsecured; local development only',
+    );
+  }
   server.ready.then(
     () => server.app.log.info('watch caches synced: ready'),
     () => {},

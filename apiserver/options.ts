@@ -4,6 +4,7 @@ import { completeSecurityOptions, SECURITY_FLAGS, SECURITY_USAGE, type SecurityO
 import { completeControllerOptions, CONTROLLER_FLAGS, CONTROLLER_USAGE, type ControllerOptions } from '../controllers/options.js';
 import { completePVCChonkerOptions, PVC_CHONKER_FLAGS, PVC_CHONKER_USAGE, type PVCChonkerOptions } from '../controllers/pvcchonker/options.js';
 import { WEBHOOK_PATH as PVC_WEBHOOK_PATH } from '../controllers/pvcchonker/webhook.js';
+import { checkInsecureBindAddress } from './insecure.js';
 
 /**
  * Command-line options. The startup pipeline is parse → complete → validate: `parseOptions` turns
@@ -14,6 +15,9 @@ export interface CompletedOptions {
   readonly storage: StorageOptions;
   readonly bindAddress: string;
   readonly securePort: number;
+  /** `--insecure-port`: a plaintext loopback listener for local development (apiserver/insecure.ts); absent = none. */
+  readonly insecurePort?: number;
+  readonly insecureBindAddress: string;
   /** Serving certificate files; absent means self-signed certificates in `certDir`. */
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
@@ -41,6 +45,8 @@ const flags = {
   'etcd-keyfile': { type: 'string' },
   'bind-address': { type: 'string' },
   'secure-port': { type: 'string' },
+  'insecure-port': { type: 'string' },
+  'insecure-bind-address': { type: 'string' },
   'tls-cert-file': { type: 'string' },
   'tls-private-key-file': { type: 'string' },
   'cert-dir': { type: 'string' },
@@ -61,6 +67,11 @@ export const USAGE = `Usage: node dist/apiserver/main.js [flags]
   --etcd-cafile, --etcd-certfile, --etcd-keyfile   TLS to etcd
   --bind-address=ADDR         (default 127.0.0.1)
   --secure-port=N             HTTPS port, 0 = any free port (default 8443)
+  --insecure-port=N           also serve plaintext HTTP on this port, for local development only:
+                              no TLS and no authentication, every request is the super-user
+                              system:unsecured (as kube-apiserver's old insecure port); default off
+  --insecure-bind-address=A   loopback address for --insecure-port (default 127.0.0.1; anything
+                              but 127.0.0.0/8, ::1 or localhost is refused)
   --tls-cert-file, --tls-private-key-file   serving certificate; self-signed when absent
   --cert-dir=DIR              where self-signed certificates are kept (default data/certs)
   --write-kubeconfig=FILE     kubeconfig for the local user (default data/kubeconfig; '' = none)
@@ -95,6 +106,14 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
   if (!Number.isInteger(securePort) || securePort < 0 || securePort > 65535) {
     throw new OptionsError(`--secure-port=${str('secure-port')}: must be an integer from 0 to 65535`);
   }
+  const insecurePortText = str('insecure-port');
+  const insecurePort = insecurePortText === undefined ? undefined : Number(insecurePortText);
+  if (insecurePort !== undefined && (!/^[0-9]+$/.test(insecurePortText!) || insecurePort > 65535)) {
+    throw new OptionsError(`--insecure-port=${insecurePortText}: must be an integer from 0 to 65535`);
+  }
+  const insecureBindAddress = str('insecure-bind-address') ?? '127.0.0.1';
+  const insecureBindProblem = checkInsecureBindAddress(insecureBindAddress);
+  if (insecureBindProblem) throw new OptionsError(insecureBindProblem);
   const tlsCertFile = str('tls-cert-file');
   const tlsPrivateKeyFile = str('tls-private-key-file');
   if ((tlsCertFile === undefined) !== (tlsPrivateKeyFile === undefined)) {
@@ -143,6 +162,8 @@ export function completeOptions(raw: Record<string, string | boolean | undefined
     },
     bindAddress: str('bind-address') ?? '127.0.0.1',
     securePort,
+    insecurePort,
+    insecureBindAddress,
     tlsCertFile,
     tlsPrivateKeyFile,
     certDir: str('cert-dir') ?? 'data/certs',

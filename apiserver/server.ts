@@ -27,6 +27,7 @@ import { installPVCWebhook } from '../controllers/pvcchonker/webhook.js';
 import { installMetrics, metricsRegistry } from './metrics.js';
 import { storageRequestObserver, storageTypeOf, groupResourceLabel, trackStorageObjects } from './filters/metrics.js';
 import { loggerOptions } from './logging.js';
+import { listenInsecure, type InsecureListener } from './insecure.js';
 import { instrumentBackend } from '../registry/storage/instrumented.js';
 
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$/;
@@ -61,6 +62,8 @@ export interface RunningServer {
   ready: Promise<void>;
   /** `https://host:port` the server listens on. */
   url: string;
+  /** `http://host:port` of the plaintext development listener, when `--insecure-port` is set. */
+  insecureUrl?: string;
   /** PEM of the CA clients should trust for `url`. */
   caPem: string;
   /** The in-process controllers; they start once `ready` resolves (and this replica leads). */
@@ -163,9 +166,12 @@ export async function startServer(
   // must not keep /readyz and /livez from answering); `ready` resolves once they have.
   const ready = Promise.all(cachers.map((c) => c.start())).then(() => undefined);
   ready.catch(() => {}); // a stop before the first sync rejects it; nobody has to wait for it
+  let insecure: InsecureListener | undefined;
   try {
     await app.listen({ host: options.bindAddress, port: options.securePort });
+    if (options.insecurePort !== undefined) insecure = await listenInsecure(app, options.insecureBindAddress, options.insecurePort);
   } catch (err) {
+    await app.close().catch(() => {});
     await Promise.all(cachers.map((c) => c.stop()));
     await backend.close();
     await security.close();
@@ -190,6 +196,7 @@ export async function startServer(
     stores,
     ready,
     url,
+    insecureUrl: insecure?.url,
     caPem: serving.ca,
     controllers,
     close() {
@@ -200,6 +207,7 @@ export async function startServer(
         stopCompactor();
         await Promise.all(cachers.map((c) => c.stop()));
         untrackStorageObjects();
+        await insecure?.close();
         await app.close();
         await backend.close();
         await security.close();

@@ -8,6 +8,7 @@ import { authenticateRequest, type AuthenticationChain, type DistinctHeaders } f
 import { isRequestHeader, type RequestHeaderConfig } from '../authn/front-proxy.js';
 import { peerCertificateChain } from '../certificates.js';
 import { unauthorized } from '../errors.js';
+import { arrivedOnInsecurePort, INSECURE_SUPERUSER } from '../insecure.js';
 
 export interface AuthenticationFilterOptions {
   chain: AuthenticationChain;
@@ -15,14 +16,21 @@ export interface AuthenticationFilterOptions {
 }
 
 export function installAuthenticationFilter(app: FastifyInstance, options: AuthenticationFilterOptions): void {
+  /** Nothing downstream may read front-proxy headers the front-proxy authenticator did not vouch for. */
+  const dropRequestHeaders = (headers: Record<string, unknown>) => {
+    const config = options.requestHeader();
+    for (const name of Object.keys(headers)) if (isRequestHeader(config, name)) delete headers[name];
+  };
   app.addHook('onRequest', async (req) => {
+    if (arrivedOnInsecurePort(req.raw)) {
+      dropRequestHeaders(req.headers);
+      req.user = INSECURE_SUPERUSER;
+      return;
+    }
     const headers = (req.raw.headersDistinct ?? {}) as DistinctHeaders;
     const peerCertificates = peerCertificateChain(req.raw.socket as TLSSocket);
     const result = await authenticateRequest(options.chain, { headers, peerCertificates });
-    if (!('user' in result) || result.authenticator !== 'requestheader') {
-      const config = options.requestHeader();
-      for (const name of Object.keys(req.headers)) if (isRequestHeader(config, name)) delete req.headers[name];
-    }
+    if (!('user' in result) || result.authenticator !== 'requestheader') dropRequestHeaders(req.headers);
     if ('error' in result) {
       req.log.debug({ reason: result.error }, 'authentication failed');
       throw unauthorized();

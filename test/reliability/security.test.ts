@@ -125,8 +125,51 @@ test('TLS: 1.2 and 1.3 handshakes succeed, 1.0 and 1.1 fail, and a plaintext HTT
   });
   t.notRegex(plain, /PVCPolicy|"items"/, 'no data over plaintext');
   t.false(/^HTTP\/1\.[01] 2\d\d/.test(plain), `no 2xx over plaintext: ${plain.slice(0, 60)}`);
-  // There is no flag that opens a plaintext listener.
-  t.throws(() => completeOptions(parseOptions(['--insecure-port=8080'])), undefined, '--insecure-port is not a flag');
+  // Without --insecure-port (as here) the server has no plaintext listener.
+  t.is(server.insecureUrl, undefined);
+});
+
+test('--insecure-port: refused off loopback; on loopback it serves plaintext as system:unsecured and drops forged front-proxy headers', async (t) => {
+  for (const [args, message] of [
+    [['--insecure-port=8080', '--insecure-bind-address=0.0.0.0'], /loopback/],
+    [['--insecure-port=8080', '--insecure-bind-address=10.1.2.3'], /loopback/],
+    [['--insecure-port=80a'], /--insecure-port=80a/],
+    [['--insecure-port=70000'], /--insecure-port=70000/],
+  ] as const) {
+    t.throws(() => completeOptions(parseOptions([...args])), { message }, args.join(' '));
+  }
+  const auditDir = mkdtempSync(join(tmpdir(), 'reliability-insecure-'));
+  const auditPath = join(auditDir, 'audit.log');
+  const dev = await startTestServer({ 'insecure-port': '0', 'audit-log-path': auditPath, 'audit-level': 'Metadata' }, { extensions: { controllers: [] } });
+  try {
+    t.regex(dev.insecureUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    const plain = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${dev.insecureUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'X-Remote-User': 'mallory', 'X-Remote-Group': 'forged' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const created = await plain('POST', POLICIES('dev'), policy('over-plaintext'));
+    t.is(created.status, 201, JSON.stringify(created.json));
+    const listed = await plain('GET', POLICIES('dev'));
+    t.deepEqual(listed.json.items.map((i: any) => i.metadata.name), ['over-plaintext']);
+    // The TLS listener still authenticates: no client certificate is anonymous there.
+    const anonymous = new Client({ url: dev.url, caPem: dev.caPem });
+    t.is((await anonymous.request('GET', POLICIES('dev'))).status, 403);
+    anonymous.close();
+    const users = await until(() => {
+      const lines = readFileSync(auditPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const mine = lines.filter((e) => e.stage === 'ResponseComplete' && e.requestURI.startsWith(POLICIES('dev')));
+      return mine.length >= 3 ? mine.map((e) => e.user.username) : undefined;
+    }, 'audit events of the three requests');
+    t.deepEqual(users.slice(0, 2), ['system:unsecured', 'system:unsecured'], 'plaintext requests are system:unsecured, never the forged X-Remote-User');
+    t.is(users[2], 'system:anonymous');
+  } finally {
+    await dev.stop();
+    rmSync(auditDir, { recursive: true, force: true });
+  }
 });
 
 test('secrets (bearer tokens, private keys) never appear in logs, the audit log or API answers', async (t) => {
