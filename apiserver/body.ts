@@ -24,8 +24,22 @@ export function parseJsonBody(raw: Buffer | string): ParsedBody {
   } catch (err) {
     throw badRequest(`error decoding JSON body: ${(err as Error).message}`);
   }
-  checkDepth(value, 'JSON');
-  return { value, duplicates: value !== null && typeof value === 'object' ? findDuplicateKeys(text) : [] };
+  const keys = checkDepth(value, 'JSON');
+  // JSON.parse keeps one of each repeated key: the text has more keys than the value exactly when
+  // some object repeats one. Counting them is cheap; only then is the text scanned for the paths.
+  const duplicates = value !== null && typeof value === 'object' && countKeys(text) !== keys ? findDuplicateKeys(text) : [];
+  return { value, duplicates };
+}
+
+/** A JSON string token, with the `:` after it when it is a key. */
+const STRING_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?/g;
+
+/** The number of object keys in valid JSON text (every string token followed by `:`). */
+function countKeys(text: string): number {
+  STRING_TOKEN.lastIndex = 0;
+  let keys = 0;
+  for (let match = STRING_TOKEN.exec(text); match !== null; match = STRING_TOKEN.exec(text)) if (match[1] !== undefined) keys++;
+  return keys;
 }
 
 export function parseYamlBody(raw: Buffer | string): ParsedBody {
@@ -46,15 +60,22 @@ export function parseYamlBody(raw: Buffer | string): ParsedBody {
   return { value, duplicates };
 }
 
-/** Rejects a document nested deeper than MAX_BODY_DEPTH (iteratively: no recursion on input). */
-function checkDepth(value: unknown, format: string): void {
+/**
+ * Rejects a document nested deeper than MAX_BODY_DEPTH (iteratively: no recursion on input).
+ * Returns the number of object keys in the document.
+ */
+function checkDepth(value: unknown, format: string): number {
   const stack: Array<[unknown, number]> = [[value, 1]];
+  let keys = 0;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (depth > MAX_BODY_DEPTH) throw badRequest(`error decoding ${format} body: exceeded max depth of ${MAX_BODY_DEPTH}`);
-    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    const children = Object.values(node);
+    if (!Array.isArray(node)) keys += children.length;
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
+  return keys;
 }
 
 interface YamlNodeLike {

@@ -1,7 +1,7 @@
 // Certificates that change while the server runs: CA bundles that verify client certificate chains
 // (node:crypto X509Certificate, validity dates included), the peer chain of a TLS connection, and
 // files polled for changes (cert-manager and kubeadm rotate them in place or by symlink swap).
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket, DetailedPeerCertificate } from 'node:tls';
 
@@ -17,17 +17,41 @@ export class CaBundle {
   }
 
   /**
+   * Chains this bundle verified, with the time window in which the path found stays valid: a
+   * connection's chain is the same array on every request (`peerCertificateChain`), so its
+   * signatures are checked once per connection and CA bundle, its validity on every call.
+   */
+  private readonly verified = new WeakMap<readonly X509Certificate[], { from: number; to: number }>();
+
+  /**
    * The leaf of `chain` when it chains to one of these CAs through the intermediates that follow
    * it in `chain`, every certificate being within its validity period at `now`; else undefined.
    */
   verify(chain: readonly X509Certificate[], now: Date = new Date()): X509Certificate | undefined {
-    const [leaf, ...intermediates] = chain;
+    const leaf = chain[0];
     if (!leaf) return undefined;
+    const at = now.getTime();
+    const known = this.verified.get(chain);
+    if (known && known.from <= at && at <= known.to) return leaf;
+    const window = this.verifyPath(chain, at);
+    if (!window) return undefined;
+    this.verified.set(chain, window);
+    return leaf;
+  }
+
+  /** The validity window shared by every certificate of a path from the leaf to one of these CAs. */
+  private verifyPath(chain: readonly X509Certificate[], at: number): { from: number; to: number } | undefined {
+    const [leaf, ...intermediates] = chain;
     let current = leaf;
+    let from = -Infinity;
+    let to = Infinity;
     const seen = new Set<string>();
     for (let depth = 0; depth < 10; depth++) {
-      if (!validAt(current, now)) return undefined;
-      if (this.certificates.some((ca) => issued(ca, current) && validAt(ca, now))) return leaf;
+      if (!validAt(current, at)) return undefined;
+      from = Math.max(from, notBefore(current));
+      to = Math.min(to, notAfter(current));
+      const ca = this.certificates.find((c) => issued(c, current) && validAt(c, at));
+      if (ca) return { from: Math.max(from, notBefore(ca)), to: Math.min(to, notAfter(ca)) };
       seen.add(current.fingerprint256);
       const parent = intermediates.find((c) => c.ca && !seen.has(c.fingerprint256) && issued(c, current));
       if (!parent) return undefined;
@@ -41,16 +65,30 @@ function issued(issuer: X509Certificate, subject: X509Certificate): boolean {
   return issuer.ca && subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
 }
 
-function validAt(cert: X509Certificate, now: Date): boolean {
-  return new Date(cert.validFrom).getTime() <= now.getTime() && now.getTime() <= new Date(cert.validTo).getTime();
+function notBefore(cert: X509Certificate): number {
+  return new Date(cert.validFrom).getTime();
 }
 
+function notAfter(cert: X509Certificate): number {
+  return new Date(cert.validTo).getTime();
+}
+
+function validAt(cert: X509Certificate, at: number): boolean {
+  return notBefore(cert) <= at && at <= notAfter(cert);
+}
+
+/** Each connection's client certificate chain, read once (the server refuses renegotiation, so it cannot change). */
+const peerChains = new WeakMap<TLSSocket, X509Certificate[]>();
+
 /**
- * The client certificate chain the peer presented on `socket`, leaf first (empty without one).
+ * The client certificate chain the peer presented on `socket`, leaf first (empty without one);
+ * the same array for every request on the connection.
  * Only the leaf is certain on a resumed TLS session; intermediates are used when present.
  */
-export function peerCertificateChain(socket: TLSSocket): X509Certificate[] {
+export function peerCertificateChain(socket: TLSSocket): readonly X509Certificate[] {
   if (typeof socket.getPeerCertificate !== 'function') return [];
+  const known = peerChains.get(socket);
+  if (known) return known;
   const chain: X509Certificate[] = [];
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const seen = new Set<string>();
@@ -59,18 +97,27 @@ export function peerCertificateChain(socket: TLSSocket): X509Certificate[] {
     chain.push(new X509Certificate(cert.raw));
     cert = cert.issuerCertificate;
   }
+  peerChains.set(socket, chain);
   return chain;
 }
 
 /** The values of one attribute (`CN`, `O`) of a certificate subject. */
 export function subjectAttribute(cert: X509Certificate, key: string): string[] {
+  let subject = subjects.get(cert);
+  if (!subject) {
+    subject = cert.subject.split('\n');
+    subjects.set(cert, subject);
+  }
   const values: string[] = [];
-  for (const line of cert.subject.split('\n')) {
+  for (const line of subject) {
     const eq = line.indexOf('=');
     if (eq > 0 && line.slice(0, eq) === key) values.push(line.slice(eq + 1));
   }
   return values;
 }
+
+/** Subject lines per certificate object (a connection's chain is read once, its subject once). */
+const subjects = new WeakMap<X509Certificate, string[]>();
 
 export interface FileWatch {
   stop(): void;
@@ -139,7 +186,7 @@ export class DynamicServingTls {
   ) {}
 
   /** Options for `https.createServer` (fastify's `https`). */
-  serverOptions(): { cert: string; key: string; ca?: string[]; requestCert: true; rejectUnauthorized: false; minVersion: 'TLSv1.2' } {
+  serverOptions(): { cert: string; key: string; ca?: string[]; requestCert: true; rejectUnauthorized: false; minVersion: 'TLSv1.2'; secureOptions: number } {
     const cas = this.acceptedCas();
     return {
       cert: this.serving.cert,
@@ -148,6 +195,9 @@ export class DynamicServingTls {
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // No TLS 1.2 renegotiation (Go's TLS server, hence kube-apiserver, has none either): a
+      // connection's client certificate is fixed at its handshake, which `peerCertificateChain` relies on.
+      secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
     };
   }
 

@@ -44,9 +44,7 @@ function nonResource(path: string, method: string, apiPrefix = '', apiGroup = ''
  * `url` is a path with an optional query (`/apis/g/v/namespaces/ns/things?watch=true`).
  */
 export function resolveRequestInfo(method: string, url: string): RequestInfo {
-  const parsed = new URL(url, 'http://request.invalid');
-  const path = parsed.pathname;
-  const query = parsed.searchParams;
+  const { path, query: queryOf } = splitUrl(url);
   const parts = path.split('/').filter((p) => p !== '').map(safeDecode);
   if (parts.length === 0 || !API_PREFIXES.has(parts[0])) return nonResource(path, method);
 
@@ -107,13 +105,13 @@ export function resolveRequestInfo(method: string, url: string): RequestInfo {
 
   // Collection verbs.
   if (name === '') {
-    if (verb === 'get') verb = isTrue(query.get('watch')) ? 'watch' : 'list';
+    if (verb === 'get') verb = isTrue(queryOf().get('watch')) ? 'watch' : 'list';
     else if (verb === 'delete') verb = 'deletecollection';
   }
   // A list or watch narrowed to one object by `fieldSelector=metadata.name=x` names it, so that
   // resourceNames rules apply (as kube-apiserver does).
   if ((verb === 'list' || verb === 'watch') && name === '') {
-    const selected = nameFromFieldSelector(query.get('fieldSelector'));
+    const selected = nameFromFieldSelector(queryOf().get('fieldSelector'));
     if (selected !== undefined) name = selected;
   }
   return {
@@ -128,6 +126,28 @@ export function resolveRequestInfo(method: string, url: string): RequestInfo {
     subresource,
     name,
   };
+}
+
+/** Characters a URL path keeps as they are (WHATWG URL parsing changes nothing else about them). */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+/** Dot segments, also percent-encoded (`%2e`), which URL parsing resolves. */
+const DOT_SEGMENT = /\/\.|%2e/i;
+/** Anything but printable ASCII without `#` (fragments, spaces, controls, non-ASCII: URL parsing drops or encodes them). */
+const URL_SPECIAL = /[^\x21-\x22\x24-\x7e]/;
+
+/**
+ * The path and query of a request URL, as `new URL(url, base)` gives them; a plain path (the
+ * usual case) is taken as it is, anything else goes through URL parsing. The query is parsed
+ * only when asked for (collections).
+ */
+function splitUrl(url: string): { path: string; query: () => URLSearchParams } {
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  if (!URL_SPECIAL.test(url) && url[q + 1] !== '?' && PLAIN_PATH.test(rawPath) && !DOT_SEGMENT.test(rawPath)) {
+    return { path: rawPath, query: () => new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
+  }
+  const parsed = new URL(url, 'http://request.invalid');
+  return { path: parsed.pathname, query: () => parsed.searchParams };
 }
 
 /** True for verbs that write: what the mutating max-in-flight limit counts. */
@@ -156,6 +176,7 @@ function nameFromFieldSelector(selector: string | null): string | undefined {
 }
 
 function safeDecode(part: string): string {
+  if (!part.includes('%')) return part; // nothing to decode
   try {
     return decodeURIComponent(part);
   } catch {

@@ -7,6 +7,7 @@ import { groupVersionOf, type KindDeclaration } from '../registry/kind.js';
 import type { KubeObject, ObjectMeta } from '../registry/meta.js';
 import { badRequest, type Status } from './errors.js';
 import type { Encoding, Negotiated } from './negotiation.js';
+import { encodedObjects, stringifyWithArray } from './encoded-objects.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -122,8 +123,18 @@ export function listBody(
   }
 }
 
+/**
+ * The body in `encoding`. JSON reuses the encodings of watch-cache objects (`encoded-objects.ts`):
+ * a cached object sent as it is, and the items of a list or the rows of a Table, are assembled
+ * from them; the bytes are exactly `JSON.stringify(body)`.
+ */
 export function encode(body: unknown, encoding: Encoding): string {
-  return encoding === 'yaml' ? stringify(body) : JSON.stringify(body);
+  if (encoding === 'yaml') return stringify(body);
+  if (body === null || typeof body !== 'object' || Object.getPrototypeOf(body) !== Object.prototype) return JSON.stringify(body);
+  const record = body as Record<string, unknown>;
+  if (Array.isArray(record.items)) return stringifyWithArray(record, 'items');
+  if (Array.isArray(record.rows)) return stringifyWithArray(record, 'rows');
+  return encodedObjects.stringify(record);
 }
 
 export function contentType(encoding: Encoding): string {

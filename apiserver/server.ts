@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { Cacher } from '../registry/cacher.js';
 import type { KindDeclaration } from '../registry/kind.js';
 import { allKinds } from '../registry/kinds.js';
@@ -26,7 +26,7 @@ import { ControllerManager } from '../controllers/manager.js';
 import { installPVCWebhook } from '../controllers/pvcchonker/webhook.js';
 import { installMetrics, metricsRegistry } from './metrics.js';
 import { storageRequestObserver, storageTypeOf, groupResourceLabel, trackStorageObjects } from './filters/metrics.js';
-import { loggerOptions } from './logging.js';
+import { loggerOptions, logsRequests } from './logging.js';
 import { listenInsecure, type InsecureListener } from './insecure.js';
 import { instrumentBackend } from '../registry/storage/instrumented.js';
 
@@ -92,6 +92,8 @@ export async function startServer(
   app = Fastify({
     https: security.tls.serverOptions(),
     logger: loggerOptions(options.logVerbosity),
+    // fastify's per-request lines only from --v=3 (apiserver/logging.ts).
+    logController: new LogController({ disableRequestLogging: !logsRequests(options.logVerbosity) }),
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     routerOptions: { maxParamLength: 1024 },
   });
@@ -230,18 +232,20 @@ export async function startServer(
  */
 function installProtocol(app: FastifyInstance): void {
   // `timeout` must be a Go duration; kube-apiserver rejects anything else before routing.
-  app.addHook('onRequest', async (req) => {
+  // (Callback-style hooks, here and in the filters: no promise and no microtask per request.)
+  app.addHook('onRequest', (req, _reply, done) => {
     const timeout = (req.query as Record<string, unknown>).timeout;
-    if (timeout === undefined) return;
+    if (timeout === undefined) return done();
     const value = Array.isArray(timeout) ? timeout[0] : timeout;
     if (typeof value !== 'string' || !GO_DURATION.test(value)) {
       throw badRequest(`invalid timeout specified in the request URL: ${String(value)}`);
     }
+    done();
   });
   // A name or namespace taken from the URL must be a usable path segment (kube-apiserver's
   // IsValidPathSegmentName): not `.` or `..`, and no `/` or `%` once decoded. Anything else
   // would address a key the object could never have been stored under.
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', (req, _reply, done) => {
     const params = req.params as Record<string, unknown> | undefined;
     for (const key of ['namespace', 'name']) {
       const value = params?.[key];
@@ -249,6 +253,7 @@ function installProtocol(app: FastifyInstance): void {
       const problem = value === '.' || value === '..' ? `may not be '${value}'` : value.includes('/') ? "may not contain '/'" : value.includes('%') ? "may not contain '%'" : undefined;
       if (problem) throw badRequest(`${key} ${JSON.stringify(value)} is invalid: ${problem}`);
     }
+    done();
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -157,6 +157,16 @@ export interface CacheListOptions {
   predicate?: (obj: KubeObject) => boolean;
 }
 
+/** A page of `Cacher.listPage`. */
+export interface CachePage {
+  items: KubeObject[];
+  revision: number;
+  /** The last key examined (the next page starts after it); undefined when none was. */
+  lastKey: string | undefined;
+  /** Keys of the range after `lastKey`. */
+  remaining: number;
+}
+
 /** The subset of a pino / fastify logger the cache uses. */
 export interface CacheLogger {
   debug(obj: object, msg?: string): void;
@@ -207,6 +217,8 @@ interface HistoryEntry {
   prev: KubeObject | undefined;
   revision: number;
   time: number;
+  /** The event as most watchers get it (no predicate, or one the object matches before and after): shared, never mutated. */
+  event: CacheEvent;
 }
 
 /** Events handed out per batch while replaying (initial snapshot or history). */
@@ -302,6 +314,8 @@ interface WatcherHost {
   readonly bufferLimit: number;
   goLive(watcher: CacheWatcher): void;
   forget(watcher: CacheWatcher): void;
+  /** Wakes the watcher's consumer once the current macrotask is done (see `Cacher.wakeSoon`). */
+  wakeSoon(watcher: CacheWatcher): void;
 }
 
 class CacheWatcher implements CacheWatch {
@@ -317,6 +331,8 @@ class CacheWatcher implements CacheWatch {
   private wake: (() => void) | undefined;
   private handedOut: number;
   private bookmarkPending = false;
+  /** In the host's wake list (see `Cacher.wakeSoon`). */
+  wakeQueued = false;
 
   constructor(
     private readonly host: WatcherHost,
@@ -400,6 +416,11 @@ class CacheWatcher implements CacheWatch {
       return;
     }
     this.buffer.push(event);
+    this.host.wakeSoon(this);
+  }
+
+  /** Wakes the consumer if it waits for events (called by the host's batched wake-up). */
+  wakeNow(): void {
     this.signal();
   }
 
@@ -491,11 +512,11 @@ class CacheWatcher implements CacheWatch {
     if (this.namespace !== undefined && entry.namespace !== this.namespace) return undefined;
     const { object, revision } = entry;
     const predicate = this.predicate;
-    if (!predicate) return { type: entry.type, object, revision };
-    if (entry.type !== 'MODIFIED') return predicate(object) ? { type: entry.type, object, revision } : undefined;
+    if (!predicate) return entry.event;
+    if (entry.type !== 'MODIFIED') return predicate(object) ? entry.event : undefined;
     const now = predicate(object);
     const before = entry.prev !== undefined && predicate(entry.prev);
-    if (now && before) return { type: 'MODIFIED', object, revision };
+    if (now && before) return entry.event;
     if (now) return { type: 'ADDED', object, revision };
     if (before) return { type: 'DELETED', object, revision };
     return undefined;
@@ -547,6 +568,9 @@ export class Cacher implements WatcherHost {
   private readonly watchers = new Set<CacheWatcher>();
   private readonly liveAll = new Set<CacheWatcher>();
   private readonly liveByNamespace = new Map<string, Set<CacheWatcher>>();
+  /** Watchers given events since the last wake-up (see `wakeSoon`). */
+  private wakeList: CacheWatcher[] = [];
+  private wakeScheduled = false;
 
   private upstream: Watch | undefined;
   private upstreamGeneration = 0;
@@ -681,6 +705,37 @@ export class Cacher implements WatcherHost {
   }
 
   /**
+   * One page of a paged LIST (k8s' list-from-cache-snapshot, for the current state only): from
+   * `startKey` (inclusive) on, within `namespace`, the objects `predicate` accepts, at most
+   * `limit` (0 = all). At `atRevision` (a continue token's revision) only while the state then is
+   * the state now: no event of this prefix after it, and the history vouches for it (not older
+   * than `history.startRevision`); otherwise undefined, and the caller reads storage at that
+   * revision. `remaining` counts the keys of the range after `lastKey` (the last key examined).
+   */
+  listPage(options: CacheListOptions & { startKey: string; limit: number; atRevision?: number }): CachePage | undefined {
+    if (!this.synced || this.stopped) throw this.notReady();
+    const revision = options.atRevision ?? this.rev;
+    if (options.atRevision !== undefined) {
+      if (revision > this.rev || revision < this.history.startRevision) return undefined;
+      if (this.history.seqAfter(revision) !== this.history.headSeq) return undefined;
+    }
+    const { namespace, predicate } = options;
+    const limit = options.limit > 0 ? options.limit : Infinity;
+    const [from, to] = this.keyRange(namespace);
+    const items: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let i = Math.max(from, lowerBound(this.sortedKeys, options.startKey));
+    while (i < to && items.length < limit) {
+      lastKey = this.sortedKeys[i++];
+      const obj = this.objects.get(lastKey)!.object;
+      if (namespace !== undefined && obj.metadata.namespace !== namespace) continue;
+      if (predicate && !predicate(obj)) continue;
+      items.push(obj);
+    }
+    return { items, revision, lastKey, remaining: to - i };
+  }
+
+  /**
    * Opens a watch (see CacheWatchOptions). Rejects with Expired when `afterRevision` is older than
    * the history, TooLargeResourceVersion when the cache does not reach it in time, NotReady when
    * the cache has not synced.
@@ -720,6 +775,33 @@ export class Cacher implements WatcherHost {
     if (!set) this.liveByNamespace.set(watcher.namespace, (set = new Set()));
     set.add(watcher);
   }
+
+  /**
+   * Live events are handed to consumers in batches: a watcher given an event is woken once the
+   * current macrotask is over (one setImmediate for all watchers), so every event applied
+   * meanwhile (say, several writes answered in one poll phase) goes out in one write per watcher
+   * instead of one write per event per watcher. The delay is a part of one event-loop turn; under
+   * load the batches grow instead of the queue of pending socket writes.
+   */
+  wakeSoon(watcher: CacheWatcher): void {
+    if (watcher.wakeQueued) return;
+    watcher.wakeQueued = true;
+    this.wakeList.push(watcher);
+    if (!this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setImmediate(this.wakeAll);
+    }
+  }
+
+  private readonly wakeAll = (): void => {
+    this.wakeScheduled = false;
+    const woken = this.wakeList;
+    this.wakeList = [];
+    for (const watcher of woken) {
+      watcher.wakeQueued = false;
+      watcher.wakeNow();
+    }
+  };
 
   forget(watcher: CacheWatcher): void {
     this.watchers.delete(watcher);
@@ -832,7 +914,8 @@ export class Cacher implements WatcherHost {
         return;
       }
       this.put(kv.key, { object, revision });
-      entry = { type: old ? 'MODIFIED' : 'ADDED', namespace: object.metadata.namespace, object, prev: old?.object, revision, time: this.now() };
+      const type = old ? 'MODIFIED' : 'ADDED';
+      entry = { type, namespace: object.metadata.namespace, object, prev: old?.object, revision, time: this.now(), event: { type, object, revision } };
     } else {
       if (!old) {
         this.advance(revision);
@@ -840,7 +923,7 @@ export class Cacher implements WatcherHost {
       }
       this.remove(kv.key);
       const object = this.deletedVersion(old.object, revision);
-      entry = { type: 'DELETED', namespace: object.metadata.namespace, object, prev: undefined, revision, time: this.now() };
+      entry = { type: 'DELETED', namespace: object.metadata.namespace, object, prev: undefined, revision, time: this.now(), event: { type: 'DELETED', object, revision } };
     }
     this.rev = revision;
     this.history.append(entry);
@@ -1084,8 +1167,21 @@ export class Cacher implements WatcherHost {
   }
 
   private prepare(obj: KubeObject): KubeObject {
+    sharedObjects.add(obj);
+    if (obj.metadata) sharedObjects.add(obj.metadata);
     return this.freeze ? deepFreeze(obj) : obj;
   }
+}
+
+/** Every object a cache holds or held (state, history, events), and its metadata: shared, so never mutated. */
+const sharedObjects = new WeakSet<object>();
+
+/**
+ * True for objects that came from a watch cache: immutable by contract (see the top of the file),
+ * so what is derived from one alone (its JSON encoding) may be kept as long as it lives.
+ */
+export function isSharedCacheObject(obj: object): boolean {
+  return sharedObjects.has(obj);
 }
 
 function tooOld(requested: number, oldest: number): CacheError {

@@ -198,7 +198,45 @@ export class Store implements Getter, Lister, Creater, Updater, GracefulDeleter,
       const { items, revision } = this.cacher.list({ namespace: options.namespace, predicate });
       return { items, resourceVersion: String(revision) };
     }
+    if (this.cacher && paged && !exact) {
+      const page = await this.pageFromCache(this.cacher, options, predicate, rv);
+      if (page) return page;
+    }
     return this.listFromStorage(options, predicate, rv, exact);
+  }
+
+  /**
+   * A page of a paged LIST from the watch cache, where it answers exactly what storage would: a
+   * first page without resourceVersion (a consistent read, after the cache caught up), or a
+   * continued page whose snapshot revision is still the cache's state and not compacted in
+   * storage. Undefined otherwise (the page is read from storage).
+   */
+  private async pageFromCache(cacher: Cacher, options: ListOptions, predicate: Predicate | undefined, rv: number | undefined): Promise<ListResult | undefined> {
+    if (!cacher.ready) return undefined;
+    const scopePrefix = options.namespace && this.decl.namespaced ? `${this.prefix}${options.namespace}/` : this.prefix;
+    let startKey = scopePrefix;
+    let atRevision: number | undefined;
+    if (options.continue) {
+      const token = decodeContinue(options.continue);
+      startKey = this.prefix + token.start;
+      if (!startKey.startsWith(scopePrefix)) throw badRequest('continue key is not valid: it does not belong to this list');
+      if (token.rv === -1) return undefined;
+      if (token.rv < (await this.storage(() => this.backend.compactedRevision()))) return undefined;
+      atRevision = token.rv;
+    } else {
+      if (rv !== undefined) return undefined;
+      const target = await this.storage(() => this.backend.currentRevision());
+      if (target > 0) await this.waitForCache(target);
+    }
+    const limit = options.limit && options.limit > 0 ? options.limit : 0;
+    const page = cacher.listPage({ namespace: options.namespace, predicate, startKey, limit, atRevision });
+    if (!page) return undefined;
+    const result: ListResult = { items: page.items, resourceVersion: String(page.revision) };
+    if (limit && page.remaining > 0 && page.lastKey !== undefined) {
+      result.continue = encodeContinue(page.revision, `${page.lastKey.slice(this.prefix.length)}\x00`);
+      if (!predicate) result.remainingItemCount = page.remaining;
+    }
+    return result;
   }
 
   private async listFromStorage(options: ListOptions, predicate: Predicate | undefined, rv: number | undefined, exact: boolean): Promise<ListResult> {

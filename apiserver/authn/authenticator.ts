@@ -32,18 +32,35 @@ export interface AuthenticationChain {
   anonymous: boolean;
 }
 
+export type AuthenticationOutcome = { user: UserInfo; authenticator: string } | { error: string };
+
 /** The user of `req`, or the reason it gets 401. */
-export async function authenticateRequest(
-  chain: AuthenticationChain,
-  req: AuthenticationRequest,
-): Promise<{ user: UserInfo; authenticator: string } | { error: string }> {
-  for (const authenticator of chain.authenticators) {
-    const result = await authenticator.authenticate(req);
-    if (result.kind === 'error') return { error: result.message };
-    if (result.kind === 'user') return { user: withAuthenticatedGroup(result.user), authenticator: result.authenticator };
+export async function authenticateRequest(chain: AuthenticationChain, req: AuthenticationRequest): Promise<AuthenticationOutcome> {
+  return authenticateRequestNow(chain, req);
+}
+
+/**
+ * `authenticateRequest` without a promise when every authenticator that runs answers
+ * synchronously (client certificates, token file); a promise only once one answers with one
+ * (TokenReview). Same answers, in the same order.
+ */
+export function authenticateRequestNow(chain: AuthenticationChain, req: AuthenticationRequest, from = 0): AuthenticationOutcome | Promise<AuthenticationOutcome> {
+  for (let i = from; i < chain.authenticators.length; i++) {
+    const answer = chain.authenticators[i].authenticate(req);
+    if (answer instanceof Promise) {
+      return answer.then((result) => decided(result) ?? authenticateRequestNow(chain, req, i + 1));
+    }
+    const outcome = decided(answer);
+    if (outcome) return outcome;
   }
   if (chain.anonymous) return { user: anonymousUser(), authenticator: 'anonymous' };
   return { error: 'no credentials' };
+}
+
+function decided(result: AuthenticationResult): AuthenticationOutcome | undefined {
+  if (result.kind === 'error') return { error: result.message };
+  if (result.kind === 'user') return { user: withAuthenticatedGroup(result.user), authenticator: result.authenticator };
+  return undefined;
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if any. */

@@ -50,12 +50,23 @@ export class AuthorizerChain implements Authorizer {
   readonly name = 'chain';
   constructor(private readonly authorizers: Authorizer[]) {}
 
-  async authorize(attrs: AuthorizationAttributes): Promise<AuthorizationResult> {
-    const reasons: string[] = [];
-    for (const authorizer of this.authorizers) {
-      const result = await authorizer.authorize(attrs);
-      if (result.decision !== 'no-opinion') return result;
-      if (result.reason) reasons.push(result.reason);
+  /** Synchronous while every authorizer asked answers synchronously (RBAC, always-allow). */
+  authorize(attrs: AuthorizationAttributes): Promise<AuthorizationResult> | AuthorizationResult {
+    return this.authorizeFrom(attrs, 0, []);
+  }
+
+  private authorizeFrom(attrs: AuthorizationAttributes, from: number, reasons: string[]): Promise<AuthorizationResult> | AuthorizationResult {
+    for (let i = from; i < this.authorizers.length; i++) {
+      const answer = this.authorizers[i].authorize(attrs);
+      if (answer instanceof Promise) {
+        return answer.then((result) => {
+          if (result.decision !== 'no-opinion') return result;
+          if (result.reason) reasons.push(result.reason);
+          return this.authorizeFrom(attrs, i + 1, reasons);
+        });
+      }
+      if (answer.decision !== 'no-opinion') return answer;
+      if (answer.reason) reasons.push(answer.reason);
     }
     return { decision: 'no-opinion', ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
   }

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { auditLevel, type AuditLevel, type AuditPolicy } from './audit-policy.js';
+import { redactCredentials } from './audit-redaction.js';
 
 export interface AuditSink {
   write(event: AuditEvent): void;
@@ -65,13 +66,15 @@ interface AuditState {
 const states = new WeakMap<FastifyRequest, AuditState>();
 
 export function installAuditFilter(app: FastifyInstance, audit: { policy: AuditPolicy; sink?: AuditSink }): void {
-  app.addHook('onRequest', async (req, reply) => {
+  const sink = audit.sink;
+  app.addHook('onRequest', (req, reply, done) => {
     const given = req.headers['audit-id'];
     req.auditID = typeof given === 'string' && given.trim() !== '' ? given.trim() : randomUUID();
     reply.header('Audit-ID', req.auditID);
-    states.set(req, { receivedAt: new Date() });
+    // Only an audit log needs the request's audit state.
+    if (sink) states.set(req, { receivedAt: new Date() });
+    done();
   });
-  const sink = audit.sink;
   if (!sink) return;
   app.addHook('onSend', async (req, reply, payload) => {
     const state = states.get(req);
@@ -130,11 +133,11 @@ function auditEvent(req: FastifyRequest, code: number, level: AuditLevel, state:
   if (level === 'Request' || level === 'RequestResponse') {
     const body = req.body;
     const requestObject = Buffer.isBuffer(body) ? parseJson(body.toString('utf8')) : undefined;
-    if (requestObject !== undefined) event.requestObject = requestObject;
+    if (requestObject !== undefined) event.requestObject = redactCredentials(requestObject);
   }
   if (level === 'RequestResponse') {
     const responseObject = parseJson(state.responseBody);
-    if (responseObject !== undefined) event.responseObject = responseObject;
+    if (responseObject !== undefined) event.responseObject = redactCredentials(responseObject);
   }
   return event;
 }

@@ -2,12 +2,12 @@
 // request's TLS client certificate chain and headers; 401 Unauthorized when it fails. Front-proxy
 // headers are removed from every request the front-proxy authenticator did not authenticate, so
 // nothing downstream can read a forged X-Remote-User.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
-import { authenticateRequest, type AuthenticationChain, type DistinctHeaders } from '../authn/authenticator.js';
+import { authenticateRequestNow, type AuthenticationChain, type AuthenticationOutcome, type DistinctHeaders } from '../authn/authenticator.js';
 import { isRequestHeader, type RequestHeaderConfig } from '../authn/front-proxy.js';
 import { peerCertificateChain } from '../certificates.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized, type StatusError } from '../errors.js';
 import { arrivedOnInsecurePort, INSECURE_SUPERUSER } from '../insecure.js';
 
 export interface AuthenticationFilterOptions {
@@ -21,20 +21,27 @@ export function installAuthenticationFilter(app: FastifyInstance, options: Authe
     const config = options.requestHeader();
     for (const name of Object.keys(headers)) if (isRequestHeader(config, name)) delete headers[name];
   };
-  app.addHook('onRequest', async (req) => {
+  const settle = (req: FastifyRequest, result: AuthenticationOutcome): StatusError | undefined => {
+    if (!('user' in result) || result.authenticator !== 'requestheader') dropRequestHeaders(req.headers);
+    if ('error' in result) {
+      req.log.debug({ reason: result.error }, 'authentication failed');
+      return unauthorized();
+    }
+    req.user = result.user;
+    return undefined;
+  };
+  // Callback style: no promise and no microtask unless an authenticator answers asynchronously.
+  app.addHook('onRequest', (req, _reply, done) => {
     if (arrivedOnInsecurePort(req.raw)) {
       dropRequestHeaders(req.headers);
       req.user = INSECURE_SUPERUSER;
+      done();
       return;
     }
     const headers = (req.raw.headersDistinct ?? {}) as DistinctHeaders;
     const peerCertificates = peerCertificateChain(req.raw.socket as TLSSocket);
-    const result = await authenticateRequest(options.chain, { headers, peerCertificates });
-    if (!('user' in result) || result.authenticator !== 'requestheader') dropRequestHeaders(req.headers);
-    if ('error' in result) {
-      req.log.debug({ reason: result.error }, 'authentication failed');
-      throw unauthorized();
-    }
-    req.user = result.user;
+    const outcome = authenticateRequestNow(options.chain, { headers, peerCertificates });
+    if (outcome instanceof Promise) outcome.then((result) => settle(req, result)).then(done, done);
+    else done(settle(req, outcome));
   });
 }

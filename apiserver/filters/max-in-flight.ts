@@ -29,12 +29,12 @@ export class InflightBudget {
 export function installMaxInFlightFilter(app: FastifyInstance, limits: { readOnly: number; mutating: number }): void {
   const readOnly = new InflightBudget(limits.readOnly);
   const mutating = new InflightBudget(limits.mutating);
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     const info = req.requestInfo;
-    if (isLongRunning(info)) return;
+    if (isLongRunning(info)) return done();
     const budget = isMutatingVerb(info.verb) ? mutating : readOnly;
     if (!budget.tryAcquire()) {
-      if (req.user?.groups.includes(MASTERS_GROUP)) return;
+      if (req.user?.groups.includes(MASTERS_GROUP)) return done();
       throw tooManyRequests(RETRY_AFTER_SECONDS); // sendStatus adds Retry-After from the details
     }
     let released = false;
@@ -44,5 +44,6 @@ export function installMaxInFlightFilter(app: FastifyInstance, limits: { readOnl
       released = true;
       budget.release();
     });
+    done();
   });
 }

@@ -244,7 +244,7 @@ export function installRequestMetricsFilter(app: FastifyInstance, registry: Regi
   const metrics = apiServerMetrics(registry);
   ensureStorageObjectsGauges(registry);
   for (const kind of ['readOnly', 'mutating']) metrics.inflight.inc({ request_kind: kind }, 0);
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     const startedAt = process.hrtime.bigint();
     const info = req.requestInfo;
     const longRunning = isLongRunning(info);
@@ -265,12 +265,13 @@ export function installRequestMetricsFilter(app: FastifyInstance, registry: Regi
       metrics.requests.inc({ ...labels, code: String(reply.raw.statusCode) });
       metrics.durations.observe(labels, seconds);
     });
+    done();
   });
 }
 
-/** Counts one event written to a watch stream of `group/version` `kind`. */
-export function recordWatchEvent(group: string, version: string, kind: string, registry: Registry = metricsRegistry): void {
-  apiServerMetrics(registry).watchEvents.inc({ group, version, kind });
+/** Counts `count` events written to a watch stream of `group/version` `kind` (one update per batch). */
+export function recordWatchEvents(group: string, version: string, kind: string, count = 1, registry: Registry = metricsRegistry): void {
+  apiServerMetrics(registry).watchEvents.inc({ group, version, kind }, count);
 }
 
 /** The observer the instrumented storage backend reports each call to. */

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { resolveRequestInfo } from '../request-info.js';
 
 export function installRequestInfoFilter(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', (req, _reply, done) => {
     req.requestInfo = resolveRequestInfo(req.method, req.url);
+    done();
   });
 }

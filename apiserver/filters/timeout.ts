@@ -19,11 +19,13 @@ export function parseGoDurationMs(text: string): number | undefined {
 export const TIMEOUT_MESSAGE = 'request did not complete within requested timeout - context deadline exceeded';
 
 export function installTimeoutFilter(app: FastifyInstance, defaultTimeoutMs: number): void {
-  app.addHook('onRequest', async (req, reply) => {
-    if (isLongRunning(req.requestInfo)) return;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (isLongRunning(req.requestInfo)) return done();
     let ms = defaultTimeoutMs;
-    const param = new URL(req.url, 'http://request.invalid').searchParams.get('timeout');
-    const requested = param === null ? undefined : parseGoDurationMs(param);
+    // The query fastify parsed; a repeated parameter counts with its first value.
+    const given = (req.query as Record<string, unknown> | undefined)?.timeout;
+    const param = Array.isArray(given) ? given[0] : given;
+    const requested = typeof param === 'string' ? parseGoDurationMs(param) : undefined;
     // A malformed value is rejected with 400 by the protocol layer; only a valid shorter one applies.
     if (requested !== undefined && requested > 0 && requested < ms) ms = requested;
     const timer = setTimeout(() => {
@@ -32,5 +34,6 @@ export function installTimeoutFilter(app: FastifyInstance, defaultTimeoutMs: num
       sendStatus(reply, timeout(`Timeout: ${TIMEOUT_MESSAGE}`).status);
     }, ms);
     reply.raw.once('close', () => clearTimeout(timer));
+    done();
   });
 }

@@ -4,7 +4,7 @@ import { groupVersionOf } from '../../registry/kind.js';
 import type { KubeObject } from '../../registry/meta.js';
 import type { WatchEvent } from '../../registry/rest.js';
 import { badRequest, toStatusError } from '../errors.js';
-import { recordWatchEvent } from '../filters/metrics.js';
+import { recordWatchEvents } from '../filters/metrics.js';
 import { negotiate, type Negotiated } from '../negotiation.js';
 import { encode, parseIncludeObject, partialObjectMetadata, toTable, type IncludeObject } from '../response.js';
 import { boolParam, intParam, param, type ResourceContext, type RouteParams } from './context.js';
@@ -65,9 +65,35 @@ export function watchHandler(ctx: ResourceContext) {
     let sentHeaders = false;
     const frame = (event: { type: string; object: unknown }): string =>
       negotiated.encoding === 'yaml' ? `---\n${encode(event, 'yaml')}` : `${JSON.stringify(event)}\n`;
-    const write = async (text: string): Promise<void> => {
+    const write = async (data: string | Buffer): Promise<void> => {
       if (res.destroyed) return;
-      if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(data)) await drained(res);
+    };
+    // The frames of one batch leave as ONE chunk of the chunked response in one writev, without
+    // being copied into one buffer: written straight to the connection, framed here exactly as the
+    // response would frame `res.write(batch)` (`<size hex>\r\n<data>\r\n`). This is sound only
+    // while this response owns the connection: `res.socket` is set once the response is the
+    // connection's current one and stays until it ends (a response queued behind a pipelined one
+    // has none: it goes through `res.write`), and only while the response is chunked (an HTTP/1.0
+    // client gets no chunked framing). The head went out with flushHeaders above; `res.end()`
+    // still writes the last chunk.
+    const connection = res.chunkedEncoding ? res.socket : null;
+    const writeAll = async (batch: Array<string | Buffer>): Promise<void> => {
+      if (res.destroyed) return;
+      let flowing = true;
+      if (connection && !connection.destroyed) {
+        let size = 0;
+        for (const data of batch) size += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        connection.cork();
+        connection.write(`${size.toString(16)}\r\n`, 'latin1');
+        for (const data of batch) connection.write(data);
+        flowing = connection.write('\r\n', 'latin1');
+        connection.uncork();
+        if (!flowing) await drained(connection);
+        return;
+      }
+      for (const data of batch) flowing = res.write(data);
+      if (!flowing) await drained(res);
     };
     const represent = (event: WatchEvent): unknown => {
       if (event.type === 'BOOKMARK') return representBookmark({ ...event.object, apiVersion: groupVersionOf(ctx.decl.group, ctx.version) }, negotiated);
@@ -84,15 +110,28 @@ export function watchHandler(ctx: ResourceContext) {
     const deadline = setTimeout(() => stream.close(), timeoutMs);
     res.on('close', () => stream.close());
 
+    // Every watcher of this resource that negotiated the same representation gets the same bytes
+    // for an event: they are encoded once per event (see `sharedFrames`), not once per watcher.
+    // Table frames depend on the watcher (column headers only in its first one) and are not shared.
+    const sharedKeys =
+      negotiated.representation === 'Table'
+        ? undefined
+        : sharedFrameKeys(`${negotiated.encoding}\0${negotiated.representation}\0${negotiated.groupVersion ?? ''}\0${ctx.version}`);
+    const frameOf = (event: WatchEvent): string | Buffer => {
+      if (event.type === 'BOOKMARK' || !sharedKeys) return frame({ type: event.type, object: represent(event) });
+      return sharedFrames.get(event.object, sharedKeys[event.type], () => frame({ type: event.type, object: represent(event) }));
+    };
+    const frames: Array<string | Buffer> = [];
+
     try {
       for await (const batch of stream) {
-        let text = '';
         for (const event of batch) {
           if (event.type === 'BOOKMARK' && !allowBookmarks) continue;
-          text += frame({ type: event.type, object: represent(event) });
-          recordWatchEvent(ctx.decl.group, ctx.version, ctx.decl.kind);
+          frames.push(frameOf(event));
         }
-        if (text) await write(text);
+        if (frames.length > 0) recordWatchEvents(ctx.decl.group, ctx.version, ctx.decl.kind, frames.length);
+        if (frames.length > 0) await writeAll(frames);
+        frames.length = 0;
       }
     } catch (err) {
       const status = toStatusError(err).status;
@@ -106,6 +145,71 @@ export function watchHandler(ctx: ResourceContext) {
     }
   };
 }
+
+/** Resolves on 'drain' or 'close', whichever comes first, and removes both listeners. */
+function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+type SharedEventType = Exclude<WatchEvent['type'], 'BOOKMARK'>;
+
+function sharedFrameKeys(representation: string): Record<SharedEventType, string> {
+  return { ADDED: `ADDED\0${representation}`, MODIFIED: `MODIFIED\0${representation}`, DELETED: `DELETED\0${representation}` };
+}
+
+/**
+ * Encoded watch frames of the watch cache's objects, by object and (event type, representation).
+ * The cache shares one immutable object between its state, its history and every watcher (see
+ * registry/cacher.ts), so an object's frame is the same for every watcher that negotiated the
+ * same representation. Bounded: the oldest entries go beyond `maxFrames` frames or `maxBytes`
+ * bytes; a frame needed again after that is encoded again (a watcher replaying old history).
+ */
+class SharedFrames {
+  private readonly byObject = new WeakMap<object, Map<string, Buffer>>();
+  /** Insertion order, for eviction: objects and the key of the frame each added. */
+  private readonly order: Array<{ object: object; key: string; bytes: number }> = [];
+  private head = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly maxFrames: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get(object: object, key: string, encode: () => string): Buffer {
+    let frames = this.byObject.get(object);
+    const hit = frames?.get(key);
+    if (hit) return hit;
+    const encoded = Buffer.from(encode());
+    if (!frames) this.byObject.set(object, (frames = new Map()));
+    frames.set(key, encoded);
+    this.order.push({ object, key, bytes: encoded.length });
+    this.bytes += encoded.length;
+    while (this.order.length - this.head > this.maxFrames || this.bytes > this.maxBytes) this.evictOldest();
+    return encoded;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.order[this.head++];
+    this.bytes -= oldest.bytes;
+    const frames = this.byObject.get(oldest.object);
+    if (frames?.delete(oldest.key) && frames.size === 0) this.byObject.delete(oldest.object);
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const sharedFrames = new SharedFrames(8192, 64 * 1024 * 1024);
 
 /** Bookmarks take the stream's representation too (metadata-only clients expect that). */
 function representBookmark(obj: KubeObject, negotiated: Negotiated): unknown {

@@ -34,6 +34,11 @@ export class FieldSet {
     return this.paths.has(path.join(SEP));
   }
 
+  /** `has` for a path given as its key (its elements joined with the separator, as `keys()` lists them). */
+  hasKey(key: string): boolean {
+    return this.paths.has(key);
+  }
+
   keys(): string[] {
     return [...this.paths];
   }
@@ -67,45 +72,53 @@ export class FieldSet {
     return new FieldSet([...this.paths].filter((p) => keep(p.split(SEP))));
   }
 
+  /** Only the paths whose key (as `keys()` lists them) `keep` accepts; `filter` without splitting paths. */
+  filterKeys(keep: (key: string) => boolean): FieldSet {
+    return new FieldSet([...this.paths].filter(keep));
+  }
+
   equals(other: FieldSet): boolean {
     return this.size === other.size && [...this.paths].every((p) => other.paths.has(p));
   }
+}
+
+/** The first element of a path given as its key: `f:spec` of `f:spec` + SEP + `f:replicas`. */
+export function firstElement(key: string): string {
+  const end = key.indexOf(SEP);
+  return end < 0 ? key : key.slice(0, end);
 }
 
 // ---- FieldsV1 ---------------------------------------------------------------------------------
 
 export type FieldsV1 = { [element: string]: FieldsV1 };
 
-/** The FieldsV1 form of a set. */
+/**
+ * The FieldsV1 form of a set: keys sorted, and `".": {}` first in a member that has members below.
+ * Built in one pass over the sorted paths: a path sorts after its ancestors (the separator sorts
+ * below every character of an element), and the paths under one element come before the next
+ * element's, so every object receives its keys in sorted order, and a member receives its "."
+ * before its first child.
+ */
 export function toFieldsV1(set: FieldSet): FieldsV1 {
   const root: FieldsV1 = {};
-  const paths = set.list();
-  const members = new Set(set.keys());
-  for (const path of paths) {
+  const members = new Set<FieldsV1>();
+  for (const key of set.keys().sort()) {
     let node = root;
-    path.forEach((element) => {
-      node[element] ??= {};
-      node = node[element];
-    });
-  }
-  // A member that also has children says so with ".".
-  const mark = (node: FieldsV1, prefix: FieldPath) => {
-    for (const [element, child] of Object.entries(node)) {
-      const path = [...prefix, element];
-      if (Object.keys(child).length > 0) {
-        if (members.has(path.join(SEP))) child['.'] = {};
-        mark(child, path);
+    for (let start = 0; start <= key.length; ) {
+      let end = key.indexOf(SEP, start);
+      if (end < 0) end = key.length;
+      const element = key.slice(start, end);
+      let child = node[element];
+      if (child === undefined) {
+        if (members.has(node) && !('.' in node)) node['.'] = {};
+        child = node[element] = {};
       }
+      node = child;
+      start = end + 1;
     }
-  };
-  mark(root, []);
-  return sortFields(root);
-}
-
-function sortFields(node: FieldsV1): FieldsV1 {
-  const out: FieldsV1 = {};
-  for (const key of Object.keys(node).sort((a, b) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : a > b ? 1 : 0))) out[key] = sortFields(node[key]);
-  return out;
+    members.add(node);
+  }
+  return root;
 }
 
 /** The set a FieldsV1 value describes; throws on a value that is not FieldsV1. */
@@ -145,50 +158,51 @@ export function keyElement(item: unknown, keys: string[]): PathElement | undefin
 export interface ObjectFields {
   /** Every owned path of the object. */
   set: FieldSet;
-  /** The value at each leaf path (scalars, atomic lists, empty objects), for comparisons. */
+  /** The value at each leaf path (scalars, atomic lists, empty objects), for comparisons; empty unless asked for. */
   leaves: Map<string, string>;
 }
 
 /**
  * The fields of `value` (an object), as structured-merge-diff's `ToFieldSet` lists them: leaves
  * (scalars, atomic lists, empty objects), granular maps with their keys, map-list items by key
- * with their fields, set-list values.
+ * with their fields, set-list values. `withLeaves: false` skips recording the leaf values.
  */
-export function fieldsOf(value: unknown, meta: PatchMeta): ObjectFields {
+export function fieldsOf(value: unknown, meta: PatchMeta, withLeaves = true): ObjectFields {
+  // Paths are built as their joined keys (elements separated by SEP), the form FieldSet stores.
   const set: string[] = [];
   const leaves = new Map<string, string>();
-  const leaf = (path: FieldPath, v: unknown) => {
-    const key = path.join(SEP);
+  const child = (key: string, element: string) => (key === '' ? element : key + SEP + element);
+  const leaf = (key: string, v: unknown) => {
     set.push(key);
-    leaves.set(key, JSON.stringify(v));
+    if (withLeaves) leaves.set(key, JSON.stringify(v));
   };
-  const walk = (v: unknown, m: PatchMeta, path: FieldPath) => {
+  const walk = (v: unknown, m: PatchMeta, key: string, depth: number) => {
     if (isObj(v)) {
       const keys = Object.keys(v);
-      if (path.length > 0 && keys.length === 0) return leaf(path, v);
-      if (path.length > 0 && m.isGranularMap) set.push(path.join(SEP));
-      for (const k of keys) if (v[k] !== undefined) walk(v[k], m.field(k), [...path, `f:${k}`]);
+      if (depth > 0 && keys.length === 0) return leaf(key, v);
+      if (depth > 0 && m.isGranularMap) set.push(key);
+      for (const k of keys) if (v[k] !== undefined) walk(v[k], m.field(k), child(key, `f:${k}`), depth + 1);
       return;
     }
     if (Array.isArray(v)) {
       const type = m.listType;
-      if (v.length === 0 || type === 'atomic') return leaf(path, v);
+      if (v.length === 0 || type === 'atomic') return leaf(key, v);
       if (type === 'set') {
-        for (const item of v) leaf([...path, `v:${JSON.stringify(item)}`], item);
+        for (const item of v) leaf(child(key, `v:${JSON.stringify(item)}`), item);
         return;
       }
       const elements = v.map((item) => keyElement(item, m.listMapKeys));
-      if (elements.some((e) => e === undefined) || new Set(elements).size !== elements.length) return leaf(path, v);
+      if (elements.some((e) => e === undefined) || new Set(elements).size !== elements.length) return leaf(key, v);
       v.forEach((item, i) => {
-        const itemPath = [...path, elements[i]!];
-        set.push(itemPath.join(SEP));
-        walk(item, m.items(), itemPath);
+        const itemKey = child(key, elements[i]!);
+        set.push(itemKey);
+        walk(item, m.items(), itemKey, depth + 1);
       });
       return;
     }
-    leaf(path, v);
+    leaf(key, v);
   };
-  walk(value, meta, []);
+  walk(value, meta, '', 0);
   return { set: new FieldSet(set), leaves };
 }
 
@@ -201,14 +215,15 @@ export interface Comparison {
 /** What changed between two objects, path by path. */
 export function compareObjects(before: unknown, after: unknown, meta: PatchMeta): Comparison {
   const a = fieldsOf(before, meta);
-  const b = fieldsOf(after, meta);
+  // With nothing before (a create), no field can be modified: the leaf values are not needed.
+  const b = fieldsOf(after, meta, !a.set.empty);
   const modified: string[] = [];
   for (const [key, value] of b.leaves) {
     const old = a.leaves.get(key);
     if (old !== undefined && old !== value) modified.push(key);
   }
   // A container that became a leaf (or back) counts as modified where both have the path.
-  for (const key of b.set.keys()) if (a.set.has(key.split(SEP)) && a.leaves.has(key) !== b.leaves.has(key)) modified.push(key);
+  if (!a.set.empty) for (const key of b.set.keys()) if (a.set.hasKey(key) && a.leaves.has(key) !== b.leaves.has(key)) modified.push(key);
   return { added: b.set.difference(a.set), removed: a.set.difference(b.set), modified: new FieldSet(modified) };
 }
 

@@ -11,7 +11,7 @@
 import { StatusError, type StatusCause } from '../../apiserver/errors.js';
 import type { KubeObject, ManagedFieldsEntry } from '../meta.js';
 import type { PatchMeta } from '../patch/meta.js';
-import { compareObjects, fieldsOf, FieldSet, fromFieldsV1, pathString, toFieldsV1, type FieldPath } from './fieldset.js';
+import { compareObjects, fieldsOf, FieldSet, firstElement, fromFieldsV1, pathString, toFieldsV1, type FieldPath } from './fieldset.js';
 
 export type Operation = 'Apply' | 'Update';
 
@@ -64,6 +64,12 @@ export function ownableContent(obj: Partial<KubeObject> | undefined): Record<str
 export function scopeFilter(subresource: string | undefined): (path: FieldPath) => boolean {
   if (subresource === 'status') return (path) => path[0] === 'f:status';
   return (path) => path[0] !== 'f:status';
+}
+
+/** `scopeFilter` for paths given as keys (`FieldSet.filterKeys`). */
+function keyScopeFilter(subresource: string | undefined): (key: string) => boolean {
+  if (subresource === 'status') return (key) => firstElement(key) === 'f:status';
+  return (key) => firstElement(key) !== 'f:status';
 }
 
 /** The identity of an entry (apimachinery `BuildManagerIdentifier`): apiVersion only for Update. */
@@ -172,11 +178,11 @@ export function trackManagedFields(
   }
   const base = Array.isArray(sent) && sent.length > 0 ? sent : (current?.metadata.managedFields ?? []);
   const scope = request.subresource ?? subresource;
-  const inScope = scopeFilter(scope);
+  const inScope = keyScopeFilter(scope);
   const managers = decodeManagers(base);
   const compare = compareObjects(ownableContent(current), ownableContent(next), meta);
   const ignored = request.ignored ?? new FieldSet();
-  const changed = compare.modified.union(compare.added).filter(inScope).difference(ignored);
+  const changed = compare.modified.union(compare.added).filterKeys((key) => inScope(key) && !ignored.hasKey(key));
   const removed = compare.removed.difference(ignored);
 
   const selfEntry: ManagedFieldsEntry = { manager: request.manager, operation: request.operation, apiVersion: request.apiVersion };
@@ -196,7 +202,7 @@ export function trackManagedFields(
   const previous = managers.find((m) => identity(m.entry) === selfId);
   let set: FieldSet;
   if (request.operation === 'Apply') {
-    set = (request.applied ?? new FieldSet()).filter(inScope);
+    set = (request.applied ?? new FieldSet()).filterKeys(inScope);
   } else {
     if (changed.empty && removed.empty) {
       next.metadata.managedFields = encodeManagers(managers);

@@ -521,9 +521,15 @@ function faultPolicy(
   return { execute, onSuccess: noEvents, onFailure: noEvents } as unknown as FaultPolicy;
 }
 
+/**
+ * The signal policies hand to the pool's calls when the pool gives none. The etcd3 pool never
+ * aborts or listens to it, so one shared signal serves every call (no AbortController per call).
+ */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** Per host: no circuit breaker. A request to a dead host fails at once with UNAVAILABLE anyway. */
 function passThroughPolicy(): FaultPolicy {
-  return faultPolicy(async (fn, signal) => fn({ signal: signal ?? new AbortController().signal }));
+  return faultPolicy(async (fn, signal) => fn({ signal: signal ?? NEVER_ABORTED }));
 }
 
 /**
@@ -533,7 +539,7 @@ function passThroughPolicy(): FaultPolicy {
  */
 function retryUnsentOnAnotherHost(hostCount: number): FaultPolicy {
   return faultPolicy(async (fn, signal) => {
-    const context = { signal: signal ?? new AbortController().signal };
+    const context = { signal: signal ?? NEVER_ABORTED };
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn(context);

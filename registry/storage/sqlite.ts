@@ -26,12 +26,20 @@
 // processes sharing the file. Ids are therefore assigned in commit order: once revision N is
 // visible, every revision below N is committed too.
 //
+// Checkpoints: SQLite's automatic checkpoint runs inside a commit, on the writing thread, and
+// fsyncs; with better-sqlite3 that would stall the server's event loop every ~1,000 WAL pages. A
+// worker thread with its own connection (`sqlite-checkpointer.ts`) checkpoints PASSIVE-ly every
+// CHECKPOINT_INTERVAL_MS instead, without the write lock. The writer keeps an automatic checkpoint
+// at a much larger WAL (BACKSTOP_CHECKPOINT_PAGES), which also lets the WAL restart from its
+// beginning under sustained writes, and covers a checkpointer that failed.
+//
 // Watch: driven in-process. After each committed write the event goes straight to the matching
 // watchers. Rows another process wrote are picked up from the table, in revision order, before the
 // next local event, and by a slow poll while watchers exist.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   prefixEnd,
   StorageError,
@@ -50,6 +58,10 @@ import { WatchQueue } from './watch-queue.js';
 const BUSY_TIMEOUT_MS = 5_000;
 /** How often, while watchers exist, the file is checked for revisions written by other processes. */
 const FOREIGN_WRITE_POLL_MS = 1_000;
+/** How often the checkpointer thread checkpoints the WAL. */
+const CHECKPOINT_INTERVAL_MS = 100;
+/** WAL size (pages) at which a commit checkpoints itself (SQLite's default is 1,000). */
+const BACKSTOP_CHECKPOINT_PAGES = 4_000;
 /** Events are pushed to a replaying watcher in batches of at most this many. */
 const REPLAY_BATCH_SIZE = 500;
 /**
@@ -109,11 +121,25 @@ export async function openSqliteBackend(path: string): Promise<Backend> {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.transaction(() => db.exec(SCHEMA)).immediate();
-    return new SqliteBackend(db);
+    // An in-memory database has no WAL to checkpoint; `file:` URIs are left to SQLite.
+    const onDisk = path !== ':memory:' && !path.startsWith('file:');
+    if (onDisk) db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    return new SqliteBackend(db, onDisk ? startCheckpointer(resolve(path)) : undefined);
   } catch (err) {
     db.close();
     throw new StorageError('Unavailable', `sqlite: cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The checkpointer thread of the file at `path`; it does not keep the process alive. */
+function startCheckpointer(path: string): Worker {
+  const worker = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), {
+    workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS },
+  });
+  // A checkpointer that fails leaves checkpoints to the writer's backstop; nothing else depends on it.
+  worker.on('error', () => undefined);
+  worker.unref();
+  return worker;
 }
 
 interface Watcher {
@@ -134,8 +160,11 @@ class SqliteBackend implements Backend {
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(db: Database.Database) {
+  private readonly checkpointer: Worker | undefined;
+
+  constructor(db: Database.Database, checkpointer?: Worker) {
     this.db = db;
+    this.checkpointer = checkpointer;
     const latestRowOf = db.prepare<[string], Row>(`SELECT ${ROW_COLUMNS} FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`);
     this.statements = {
       latestRowOf,
@@ -353,7 +382,19 @@ class SqliteBackend implements Backend {
     this.closed = true;
     this.stopPolling();
     this.failWatchers(() => closedError());
+    await this.stopCheckpointer();
     this.db.close();
+  }
+
+  /** Ends the checkpointer thread (it closes its connection first) and waits for it to exit. */
+  private async stopCheckpointer(): Promise<void> {
+    const worker = this.checkpointer;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('stop');
+    const killer = setTimeout(() => void worker.terminate(), 2_000);
+    await exited;
+    clearTimeout(killer);
   }
 
   // ---- helpers ----

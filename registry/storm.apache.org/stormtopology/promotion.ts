@@ -280,6 +280,8 @@ export async function promoteCandidate(env: PromotionEnv, obj: KubeObject, reque
   // 1. The analysis, against the candidate's own metrics.
   const templates = spec.deploymentStrategy?.blueGreen?.prePromotionAnalysis ?? [];
   let analysis: AnalysisResult[] = [];
+  /** The object as last written: each status write is conditional on the one before it. */
+  let latest = obj;
   if (templates.length > 0) {
     let page: TopologyPageInfo;
     try {
@@ -290,7 +292,7 @@ export async function promoteCandidate(env: PromotionEnv, obj: KubeObject, reque
     analysis = analyse(templates, metricsSummary(page));
     const failing = analysis.map((r, i) => ({ r, i })).filter(({ r }) => !r.passed);
     if (!env.dryRun) {
-      await writeTopologyStatus(env.store, obj, (s) => {
+      latest = await writeTopologyStatus(env.store, obj, (s) => {
         const bg = s.blueGreen as StormTopologyStatus['blueGreen'];
         if (bg?.candidate && bg.candidate.topologyName === candidate.topologyName) bg.candidate.analysis = analysis;
       });
@@ -325,7 +327,7 @@ export async function promoteCandidate(env: PromotionEnv, obj: KubeObject, reque
 
   // 2. Status first: the candidate is the active revision.
   const before = structuredClone(status);
-  const promoted = await writeTopologyStatus(env.store, obj, (s, current) => {
+  const promoted = await writeTopologyStatus(env.store, latest, (s, current) => {
     const bg = (s.blueGreen ?? {}) as NonNullable<StormTopologyStatus['blueGreen']>;
     if (bg.candidate?.topologyName !== candidate.topologyName) throw conflict(ref(current), 'the candidate changed during the promotion');
     recordRevision(s, { ...revision, revision: Math.max(0, ...((s.history as TopologyRevision[] | undefined) ?? []).map((r) => r.revision)) + 1 }, (current.spec as StormTopologySpec).revisionHistoryLimit ?? 10);
