@@ -1,5 +1,6 @@
-// Errors of @kubernetes/client-node calls to the host cluster: the HTTP status they carry, and a
-// read that treats 404 as "absent".
+// Errors of @kubernetes/client-node calls to the host cluster: the HTTP status they carry, a
+// read that treats 404 as "absent", and whether the host itself is away.
+import { StatusError } from '../apiserver/errors.js';
 
 /** The HTTP status of a client-node ApiException (`err.code`), or undefined for other errors. */
 export function httpCode(err: unknown): number | undefined {
@@ -15,4 +16,42 @@ export async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | un
     if (httpCode(err) === 404) return undefined;
     throw err;
   }
+}
+
+/** Transport failures: the host cluster did not answer at all (refused, reset, timed out, DNS). */
+const TRANSPORT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * True when a host call failed because the host cluster is away — no connection, or an answer
+ * that says it cannot serve now (502, 503, 504) — rather than
+ * because of what was asked (4xx). Controllers report it and poll again instead of backing off.
+ */
+export function isHostUnavailable(err: unknown): boolean {
+  // Our own storage's errors (StatusError, e.g. 503 while etcd is away) are not the host's.
+  if (err instanceof StatusError) return false;
+  const code = httpCode(err);
+  if (code !== undefined) return code === 502 || code === 503 || code === 504;
+  const e = err as { name?: unknown; code?: unknown; type?: unknown; cause?: { code?: unknown } } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string' && TRANSPORT_CODES.has(e.code)) return true;
+  if (typeof e.cause?.code === 'string' && TRANSPORT_CODES.has(e.cause.code)) return true;
+  return e.name === 'FetchError' && e.type === 'system';
+}
+
+/** A short, stable description of a host call's failure (an ApiException's message carries every header). */
+export function describeHostError(err: unknown): string {
+  const code = httpCode(err);
+  if (code !== undefined) {
+    const body = (err as { body?: unknown }).body;
+    let message: unknown;
+    try {
+      message = (typeof body === 'string' ? JSON.parse(body) : body)?.message;
+    } catch {
+      message = undefined;
+    }
+    return `HTTP ${code}${typeof message === 'string' && message ? `: ${message}` : ''}`;
+  }
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const reason = /reason: (.*)$/.exec(String(e?.message ?? ''))?.[1];
+  return reason ?? (typeof e?.code === 'string' ? e.code : String(e?.message ?? err));
 }

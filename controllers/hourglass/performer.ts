@@ -18,7 +18,7 @@ import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import { managedBySelector, type HostClient } from '../host-client.js';
 import { metaTime, updateStatus, type ConditionInput } from '../status.js';
-import { httpCode } from '../http-errors.js';
+import { describeHostError, httpCode, isHostUnavailable } from '../http-errors.js';
 import { applyOwned, NotOurs } from './host-apply.js';
 import {
   grpcPort,
@@ -145,6 +145,10 @@ export function performerController(options: PerformerControllerOptions = {}): C
         let health: PerformerHealthResult | undefined;
         if (upgrading) {
           health = await checkPendingHealth(ctx.upstream(PERFORMER_HEALTH), pods.get(revision), grpcPort(spec), healthDeadlineMs);
+          if (health?.status === 'UNREACHABLE') {
+            // The gRPC code only (not its varying details), so an outage is one Event with a count.
+            ctx.recorder.event(obj, 'Warning', 'HealthCheckFailed', `${describe(desired)} in pod ${pods.get(revision)?.metadata?.name}: no health answer (${health.grpcCode ?? 'UNKNOWN'}); the Service stays on ${describe(status.currentVersion!)}`);
+          }
         }
         const decision = decideRollout({ status, desired, pods, now }, health);
 
@@ -233,6 +237,18 @@ export function performerController(options: PerformerControllerOptions = {}): C
         return { requeueAfter: ready && !decision.pending ? steadyPollMs : pollMs };
       }
 
+      /**
+       * The host cluster is away: nothing on it is known, so Ready is Unknown with the reason, and
+       * the performer is polled again (not backed off for minutes); the finalizer and the host
+       * objects stay as they are. No Event: Events live on the host cluster.
+       */
+      async function hostUnavailable(obj: KubeObject, err: unknown, doing: string): Promise<ReconcileResult> {
+        const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
+        ctx.log.warn({ performer: `${obj.metadata.namespace}/${obj.metadata.name}`, err: describeHostError(err) }, 'hourglass: host cluster unavailable');
+        await updateStatus(store, obj, { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }] }, { clock: ctx.clock });
+        return { requeueAfter: pollMs };
+      }
+
       return {
         async reconcile(key): Promise<ReconcileResult | void> {
           const cached = cache.get(key);
@@ -246,13 +262,21 @@ export function performerController(options: PerformerControllerOptions = {}): C
             if (isStatusError(err, 'NotFound')) return;
             throw err;
           }
-          if (isBeingDeleted(obj)) return cleanUp(obj);
+          if (isBeingDeleted(obj)) {
+            try {
+              return await cleanUp(obj);
+            } catch (err) {
+              if (isHostUnavailable(err)) return hostUnavailable(obj, err, 'deleting its Pods and Service');
+              throw err;
+            }
+          }
           // Standalone (no host cluster): nothing to run them on; the objects are left as they are.
           if (!ctx.host) return;
           obj = await addFinalizer(store, obj, PERFORMER_FINALIZER);
           try {
             return await reconcileOnHost(ctx.host, obj);
           } catch (err) {
+            if (isHostUnavailable(err)) return hostUnavailable(obj, err, 'reconciling its Pods and Service');
             if (!(err instanceof NotOurs)) throw err;
             ctx.recorder.event(obj, 'Warning', 'NameConflict', err.message);
             await updateStatus(store, obj, { conditions: [{ type: 'Ready', status: 'False', reason: 'NameConflict', message: err.message }] });

@@ -10,7 +10,8 @@ import { Watch } from '@kubernetes/client-node';
 import type { KubeObject } from '../../registry/meta.js';
 import { PVC_CHONKER } from '../../registry/pvc-chonker.io/upstreams.js';
 import type { ControllerContext, ControllerDeclaration, Reconciler } from '../controller.js';
-import { updateStatus } from '../status.js';
+import { updateStatus, type ConditionInput } from '../status.js';
+import { describeHostError, isHostUnavailable } from '../http-errors.js';
 import { Chonker, HISTORY_LIMIT } from './chonker.js';
 import { ChonkerMetrics } from './metrics.js';
 import { groupKey, type ClaimEvaluation } from './plan.js';
@@ -27,6 +28,8 @@ const CHANGE_DEBOUNCE_MS = 250;
 const BREAKER_FAILURES = 5;
 const BREAKER_OPEN_MS = 5 * 60_000;
 export const STUCK_CONDITION = 'ExpansionStuck';
+export const USAGE_UNKNOWN_CONDITION = 'UsageUnknown';
+export const HOST_UNAVAILABLE_CONDITION = 'HostClusterUnavailable';
 
 export interface PVCChonkerControllerOptions {
   /** The engine to use instead of the server's `PVC_CHONKER` upstream (tests). */
@@ -70,6 +73,11 @@ function setup(ctx: ControllerContext, options: PVCChonkerControllerOptions): Re
       const started = performance.now();
       try {
         await cycle(ctx, chonker, metrics, breaker);
+      } catch (err) {
+        if (!isHostUnavailable(err)) throw err;
+        // Nothing is evaluated or expanded without the claims; the groups say why, and the next
+        // cycle comes at the usual interval (or sooner, when the host PVC watch reconnects).
+        await writeHostUnavailable(ctx, `the host cluster cannot be reached: ${describeHostError(err)}; no claim is evaluated or expanded until it answers`);
       } finally {
         metrics.loopDuration.observe((performance.now() - started) / 1000);
       }
@@ -209,11 +217,31 @@ async function cycle(ctx: ControllerContext, chonker: Chonker, metrics: ChonkerM
     });
   }
 
-  await writeGroupStatuses(ctx, chonker, groups, evaluations, outcomes);
+  await writeGroupStatuses(ctx, chonker, groups, evaluations, outcomes, snapshot.sample?.failedNodes ?? (chonker.stats ? ['(all: the usage sample failed)'] : []));
   await writePolicyStatuses(ctx, chonker, policies, evaluations);
 }
 
-async function writeGroupStatuses(ctx: ControllerContext, chonker: Chonker, groups: KubeObject[], evaluations: ClaimEvaluation[], outcomes: Map<string, GroupOutcome>) {
+/**
+ * The UsageUnknown condition of a group: True while members have no usage because kubelets did not
+ * answer (`failedNodes`), so they cannot be expanded (unknown usage is never read as 0%); False
+ * once it was True and every member is measured again. A claim merely without volume stats (not
+ * mounted) while every node answered is normal and sets nothing.
+ */
+function usageCondition(group: KubeObject, members: ClaimEvaluation[], failedNodes: string[]): (ConditionInput & { message: string }) | undefined {
+  const blind = members.filter((m) => m.decision.reason === 'UsageUnknown').map((m) => m.claim.metadata.name).sort();
+  if (blind.length > 0 && failedNodes.length > 0) {
+    return {
+      type: USAGE_UNKNOWN_CONDITION,
+      status: 'True',
+      reason: 'KubeletUnavailable',
+      message: `no usage for ${blind.join(', ')} (kubelets that did not answer: ${failedNodes.join(', ')}); not expanded until their usage is known`,
+    };
+  }
+  const had = (group.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === USAGE_UNKNOWN_CONDITION && c.status === 'True');
+  return had ? { type: USAGE_UNKNOWN_CONDITION, status: 'False', reason: 'UsageKnown', message: 'every member reported usage' } : undefined;
+}
+
+async function writeGroupStatuses(ctx: ControllerContext, chonker: Chonker, groups: KubeObject[], evaluations: ClaimEvaluation[], outcomes: Map<string, GroupOutcome>, failedNodes: string[]) {
   const store = ctx.store(PVCGROUPS);
   const now = new Date(chonker.now()).toISOString();
   for (const group of groups) {
@@ -222,12 +250,16 @@ async function writeGroupStatuses(ctx: ControllerContext, chonker: Chonker, grou
     const outcome = outcomes.get(groupKey(ns, group.metadata.name!)) ?? { expansions: [], stuck: [] };
     const largest = Math.max(0, ...members.map((m) => m.decision.currentBytes ?? 0), ...outcome.expansions.map((x) => x.toBytes));
     const hadStuck = (group.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === STUCK_CONDITION && c.status === 'True');
-    const conditions =
+    const conditions: ConditionInput[] =
       outcome.stuck.length > 0
         ? [{ type: STUCK_CONDITION, status: 'True' as const, reason: 'ExpansionPending', message: `expansion pending longer than --pvc-stuck-after: ${outcome.stuck.sort().join(', ')}` }]
         : hadStuck
           ? [{ type: STUCK_CONDITION, status: 'False' as const, reason: 'NoneStuck', message: 'no member expansion is stuck' }]
           : [];
+    if (hasTrueCondition(group, HOST_UNAVAILABLE_CONDITION)) conditions.push({ type: HOST_UNAVAILABLE_CONDITION, status: 'False', reason: 'Reachable', message: 'the host cluster answers' });
+    const usage = usageCondition(group, members, failedNodes);
+    if (usage) conditions.push(usage);
+    if (usage?.status === 'True') ctx.recorder.event(group, 'Warning', 'UsageUnknown', usage.message);
     try {
       await updateStatus(store, group, {
         mutate(status) {
@@ -247,6 +279,23 @@ async function writeGroupStatuses(ctx: ControllerContext, chonker: Chonker, grou
       });
     } catch (err) {
       ctx.log.warn({ err: String(err), group: `${ns}/${group.metadata.name}` }, 'pvcchonker: could not write group status');
+    }
+  }
+}
+
+function hasTrueCondition(obj: KubeObject, type: string): boolean {
+  return (obj.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+/** Every group gets HostClusterUnavailable=True with `message`; the rest of its status is left as last observed. */
+async function writeHostUnavailable(ctx: ControllerContext, message: string): Promise<void> {
+  ctx.log.warn({ message }, 'pvcchonker: host cluster unavailable; cycle skipped');
+  const store = ctx.store(PVCGROUPS);
+  for (const group of ctx.informer(PVCGROUPS).cache.list()) {
+    try {
+      await updateStatus(store, group, { conditions: [{ type: HOST_UNAVAILABLE_CONDITION, status: 'True', reason: 'HostUnreachable', message }] });
+    } catch (err) {
+      ctx.log.warn({ err: String(err), group: `${group.metadata.namespace}/${group.metadata.name}` }, 'pvcchonker: could not write group status');
     }
   }
 }

@@ -35,7 +35,7 @@ import { splitKey, type Informer } from '../informer.js';
 import { findCondition, updateStatus, type Condition, type ConditionInput } from '../status.js';
 import { lost, metaTime, reconcileBlueGreen, submitting, type TopologyEnv } from './bluegreen.js';
 import { jobOutcome, submissionJob, submitJobName, type JobOutcome } from './topology-job.js';
-import { readOrUndefined } from '../http-errors.js';
+import { describeHostError, isHostUnavailable, readOrUndefined } from '../http-errors.js';
 import { ignoreNotFound, STORM_CLUSTERS, STORM_TOPOLOGIES } from './workerpool.js';
 
 export const TOPOLOGY_FINALIZER = 'storm.apache.org/stormtopology-finalizer';
@@ -144,14 +144,30 @@ async function reconcileTopology(ctx: ControllerContext, key: string, pollMs: nu
   } catch (err) {
     if (isNimbusError(err) && err.transient) {
       const message = `Nimbus is unreachable: ${err.message}`;
+      // Identical events are counted on one Event, so an outage is one Warning, not one per poll.
+      ctx.recorder.event(env.obj, 'Warning', 'NimbusUnavailable', message);
       await updateStatus(store, env.obj, {
         mutate: (s) => Object.assign(s, { lastError: message, lastUpdateTime: metaTime(ctx.clock.now()) }),
         conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NimbusUnavailable', message }],
       });
       return { requeueAfter: pollMs };
     }
+    if (isHostUnavailable(err)) return hostUnavailable(ctx, env.obj, err, 'reconciling its submission Job', pollMs);
     throw err;
   }
+}
+
+/**
+ * The host cluster (where the submission Jobs run) is away: `Ready` Unknown with the cause, polled
+ * again after `pollMs` rather than backed off; nothing is deleted. No Event: Events live on the host.
+ */
+async function hostUnavailable(ctx: ControllerContext, obj: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
+  const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
+  await updateStatus(ctx.store(STORM_TOPOLOGIES), obj, {
+    mutate: (s) => Object.assign(s, { lastError: message, lastUpdateTime: metaTime(ctx.clock.now()) }),
+    conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }],
+  });
+  return { requeueAfter: pollMs };
 }
 
 function makeEnv(
@@ -417,7 +433,7 @@ async function finalize(
         summary = await nimbus.getTopologySummaryByName(name);
       } catch (err) {
         if (isNimbusError(err, 'NotAlive')) continue;
-        if (isNimbusError(err) && err.transient) return { requeueAfter: pollMs };
+        if (isNimbusError(err) && err.transient) return deletionBlocked(ctx, obj, name, err, pollMs);
         throw err;
       }
       if (summary.status === 'KILLED') continue;
@@ -426,7 +442,7 @@ async function finalize(
         ctx.recorder.event(obj, 'Normal', 'Killed', `killed ${name} (wait ${waitSecs}s)`);
       } catch (err) {
         if (isNimbusError(err, 'NotAlive')) continue;
-        if (isNimbusError(err) && err.transient) return { requeueAfter: pollMs };
+        if (isNimbusError(err) && err.transient) return deletionBlocked(ctx, obj, name, err, pollMs);
         throw err;
       }
       pending.push(name);
@@ -440,6 +456,27 @@ async function finalize(
       return { requeueAfter: pollMs };
     }
   }
-  if (host && batch) await host.deleteManaged(obj, [jobsType(batch)]);
+  if (host && batch) {
+    try {
+      await host.deleteManaged(obj, [jobsType(batch)]);
+    } catch (err) {
+      if (isHostUnavailable(err)) return hostUnavailable(ctx, obj, err, 'deleting its submission Jobs', pollMs);
+      throw err;
+    }
+  }
   await removeFinalizer(store, obj, TOPOLOGY_FINALIZER);
+}
+
+/**
+ * Deletion waits for Nimbus (the finalizer stays: removing it would leave the topology running
+ * unowned); the status and a Warning say why, and the kill is tried again after `pollMs`.
+ */
+async function deletionBlocked(ctx: ControllerContext, obj: KubeObject, name: string, err: Error, pollMs: number): Promise<ReconcileResult> {
+  const message = `cannot kill ${name} yet, Nimbus is unreachable: ${err.message}`;
+  ctx.recorder.event(obj, 'Warning', 'NimbusUnavailable', message);
+  await updateStatus(ctx.store(STORM_TOPOLOGIES), obj, {
+    mutate: (s) => Object.assign(s, { lastError: message, lastUpdateTime: metaTime(ctx.clock.now()) }),
+    conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NimbusUnavailable', message }],
+  }).catch(() => undefined);
+  return { requeueAfter: pollMs };
 }

@@ -52,13 +52,24 @@ export interface HostCluster {
   frontProxy: { caPem: string; clientCert: { cert: string; key: string } };
   /** The generic server underneath. */
   server: RunningServer;
+  /**
+   * Takes the cluster's API away until `setOutage(undefined)`: `unavailable` answers every request
+   * 503 ServiceUnavailable (a kube-apiserver that lost its etcd); `refused` closes the listener and
+   * every open connection, so dials are refused, and listens again on the same port when the outage
+   * ends. The simulated kubelet keeps running (the nodes do not go away with the control plane).
+   */
+  setOutage(mode: HostOutage | undefined): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type HostOutage = 'unavailable' | 'refused';
 
 export interface HostClusterOptions {
   /** Storage URL as `--storage` takes it, or `sqlite` for a file in the cluster's directory; default `memory`. */
   storage?: string;
   kubelet?: Partial<KubeletOptions>;
+  /** `--v` of the cluster's API server; request lines are logged from 3 (default 0). */
+  verbosity?: number;
 }
 
 /** The CN of the front proxy's client certificate (kube-aggregator's, in kubeadm clusters). */
@@ -84,6 +95,8 @@ function installNodeProxy(app: FastifyInstance, stores: Map<string, Store>, kube
   const nodes = stores.get('nodes.core')!;
   const reachableNode = async (param: string): Promise<string> => {
     const node = nodeNameOf(param);
+    // A hung kubelet: no answer until the test releases it (the caller's timeout ends the wait).
+    while (kubelet().isNodeHung(node)) await new Promise((resolve) => setTimeout(resolve, 50));
     await nodes.get({ name: node }).catch((err: unknown) => {
       if (err instanceof StatusError && err.status.code === 404) throw notFound({ group: '', resource: 'nodes', name: node });
       throw err;
@@ -112,12 +125,14 @@ export async function startHostCluster(options: HostClusterOptions = {}): Promis
     'secure-port': '0',
     'cert-dir': join(dir, 'certs'),
     'write-kubeconfig': kubeconfigPath,
+    v: String(options.verbosity ?? 0),
   });
   process.env.LOG_LEVEL ??= 'silent';
   const frontProxyCa = createCertificateAuthority('front-proxy-ca');
   const frontProxyClient = issueCertificate(frontProxyCa, { commonName: FRONT_PROXY_CLIENT, usage: 'client' });
   const auth: HostAuth = { tokens: new Map(), authorize: DENY_ALL, tokenReviews: [], subjectAccessReviews: [] };
   let kubelet: SimulatedKubelet | undefined;
+  let outage: HostOutage | undefined;
   let storageClasses: Store | undefined;
   const kinds = createHostKinds({
     // Read from the watch cache, as kube-apiserver's admission reads its informer.
@@ -131,6 +146,9 @@ export async function startHostCluster(options: HostClusterOptions = {}): Promis
       installRoutes(app, stores) {
         storageClasses = stores.get('storageclasses.storage.k8s.io');
         kubelet = new SimulatedKubelet(stores, options.kubelet);
+        app.addHook('onRequest', async () => {
+          if (outage === 'unavailable') throw serviceUnavailable('the stand-in host cluster is unavailable (test outage)');
+        });
         installAuthRoutes(app, auth);
         installNodeProxy(app, stores, () => kubelet!);
       },
@@ -171,7 +189,27 @@ export async function startHostCluster(options: HostClusterOptions = {}): Promis
     kubelet: kubelet!,
     frontProxy: { caPem: frontProxyCa.cert, clientCert: frontProxyClient },
     server,
+    async setOutage(mode) {
+      const raw = server.app.server;
+      if (mode === 'refused' && outage !== 'refused') {
+        await new Promise<void>((resolve) => {
+          raw.close(() => resolve());
+          raw.closeAllConnections();
+        });
+      } else if (mode !== 'refused' && outage === 'refused') {
+        const port = Number(new URL(server.url).port);
+        await new Promise<void>((resolve, reject) => {
+          raw.once('error', reject);
+          raw.listen(port, new URL(server.url).hostname, () => {
+            raw.off('error', reject);
+            resolve();
+          });
+        });
+      }
+      outage = mode;
+    },
     async stop() {
+      await cluster.setOutage(undefined);
       try {
         await server.close();
       } finally {

@@ -84,6 +84,7 @@ export class SimulatedKubelet {
   private readonly now: () => Date;
   private readonly volumeStats = new Map<string, Map<string, VolumeStatsEntry>>();
   private readonly unreachable = new Set<string>();
+  private readonly hung = new Set<string>();
   private readonly jobScripts = new Map<string, JobOutcome>();
   private readonly readyOverrides = new Map<string, number>();
   private readonly recommendations = new Map<string, number>();
@@ -147,6 +148,16 @@ export class SimulatedKubelet {
 
   isNodeReachable(node: string): boolean {
     return !this.unreachable.has(node);
+  }
+
+  /** A hung node's proxy requests get no answer until it is released (a kubelet that stopped responding). */
+  setNodeHung(node: string, hung: boolean): void {
+    if (hung) this.hung.add(node);
+    else this.hung.delete(node);
+  }
+
+  isNodeHung(node: string): boolean {
+    return this.hung.has(node);
   }
 
   /** The outcome of the Job `namespace/name` (now, or when it is created). A finished Job stays finished. */

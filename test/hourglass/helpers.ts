@@ -71,7 +71,7 @@ export interface HourglassServer extends TestServer {
 export async function startHourglassServer(
   host: HostCluster,
   network: StandInNetwork | undefined,
-  options: { controllers?: HourglassControllerOptions; extensions?: ServerExtensions } = {},
+  options: { controllers?: HourglassControllerOptions; extensions?: ServerExtensions; flags?: Record<string, string> } = {},
 ): Promise<HourglassServer> {
   const pool = new PerformerClientPool({ resolve: network?.resolve, initialBackoffMs: 20, maxBackoffMs: 100 });
   const server = await startTestServer(
@@ -82,6 +82,7 @@ export async function startHourglassServer(
       'leader-elect-lease-duration': '3s',
       'leader-elect-renew-deadline': '2s',
       'leader-elect-retry-period': '0.5s',
+      ...options.flags,
     },
     {
       extensions: {

@@ -37,7 +37,7 @@ export interface ChonkerServer extends TestServer {
  * Our server against `host`, with the pvcchonker controller unless `controller: false`; `flags`
  * add to (and override) a short watch interval and no leader election.
  */
-export async function startChonkerServer(host: HostCluster, flags: Record<string, string> = {}, opts: { controller?: boolean; storage?: string; beforeStart?: (chonker: Chonker) => void } = {}): Promise<ChonkerServer> {
+export async function startChonkerServer(host: HostCluster, flags: Record<string, string> = {}, opts: { controller?: boolean; storage?: string; beforeStart?: (chonker: Chonker) => void; kubeletTimeoutMs?: number } = {}): Promise<ChonkerServer> {
   const all = { kubeconfig: host.kubeconfigPath, controllers: '*', 'leader-elect': 'false', 'pvc-watch-interval': '1s', ...(opts.storage ? { storage: opts.storage } : {}), ...flags };
   const config = completeOptions(all).pvcChonker;
   const clock = new OffsetClock();
@@ -46,7 +46,7 @@ export async function startChonkerServer(host: HostCluster, flags: Record<string
   const recorder = new HostEventRecorder({ core: hostClient.core, component: 'operators-apiserver/pvcchonker', instance: 'test', clock: { now: clock.now, setTimer: () => ({ cancel() {} }), sleep: async () => {} } });
   const chonker = new Chonker(
     new HostPVCs(hostClient, config, throttle, clock.now, recorder),
-    new KubeletMetricsSource({ host: hostClient, timeoutMs: 5000, parallel: 4, throttle, now: clock.now }),
+    new KubeletMetricsSource({ host: hostClient, timeoutMs: opts.kubeletTimeoutMs ?? 5000, parallel: 4, throttle, now: clock.now }),
     config,
   );
   opts.beforeStart?.(chonker);

@@ -39,7 +39,8 @@ export async function startStormHarness(namespaces: string[], options: { control
   const host = await startHostCluster();
   const nimbus = await startStandInNimbus({ killRemovalMs: () => 200, rebalanceMs: () => 300 });
   const pool = new ThriftNimbusPool();
-  const toStandIn: NimbusPool = { forCluster: () => pool.forCluster(nimbus.address), close: () => pool.close() };
+  // The cluster's own client settings (spec.nimbus.thrift: timeouts, retries) apply.
+  const toStandIn: NimbusPool = { forCluster: (address) => pool.forCluster({ ...nimbus.address, settings: address.settings }), close: () => pool.close() };
   const core = host.kubeConfig().makeApiClient(CoreV1Api);
   for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
   const server = await startTestServer(
@@ -90,12 +91,12 @@ export async function editObject(store: Store, namespace: string, name: string, 
 }
 
 /** A StormCluster reported Running (no cluster controller runs in these tests). */
-export async function runningCluster(h: StormHarness, namespace: string, name = 'storm'): Promise<KubeObject> {
+export async function runningCluster(h: StormHarness, namespace: string, name = 'storm', spec: Record<string, unknown> = {}): Promise<KubeObject> {
   const created = await createObject(h.clusters, {
     apiVersion: 'storm.apache.org/v1beta1',
     kind: 'StormCluster',
     metadata: { name, namespace },
-    spec: { zookeeper: { servers: ['zk-0.zk:2181'] } },
+    spec: { zookeeper: { servers: ['zk-0.zk:2181'] }, ...spec },
   });
   const copy = structuredClone(created);
   copy.status = { phase: 'Running' };

@@ -11,6 +11,8 @@ export interface StandInPerformerOptions {
   delayMs?: number;
   /** Service names known to Health/Check besides '' (others answer NOT_FOUND). */
   services?: string[];
+  /** Port to listen on (default: a free one); a stopped stand-in's port brings "it" back at the same address. */
+  port?: number;
 }
 
 export interface StandInCall {
@@ -77,7 +79,7 @@ export async function startStandInPerformer(options: StandInPerformerOptions = {
   });
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
   return {
