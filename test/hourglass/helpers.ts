@@ -11,9 +11,9 @@ import type { ServerExtensions } from '../../apiserver/server.js';
 import type { KubeObject } from '../../registry/meta.js';
 import type { Store } from '../../registry/store.js';
 import { update } from '../controllers/helpers.js';
-import type { HostCluster } from '../hostcluster/index.js';
+import { startHostCluster, type HostCluster } from '../hostcluster/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import type { StandInPerformer } from '../stand-ins/performer/index.js';
+import { startStandInPerformer, type StandInPerformer } from '../stand-ins/performer/index.js';
 
 export const PERFORMERS = 'performers.hourglass.eigenlayer.io';
 export const EXECUTORS = 'hourglassexecutors.hourglass.eigenlayer.io';
@@ -127,4 +127,45 @@ export async function edit(store: Store, namespace: string, name: string, change
       if (!isStatusError(err, 'Conflict') || attempt >= 10) throw err;
     }
   }
+}
+
+/**
+ * Everything a Performer test runs against: a stand-in host cluster with `namespaces`, the
+ * stand-in cluster network, the server with the Hourglass controllers, and the stand-in
+ * performers the test starts with `standIn`; `stop()` ends them all.
+ */
+export interface PerformerWorld {
+  host: HostCluster;
+  core: CoreV1Api;
+  network: StandInNetwork;
+  server: HourglassServer;
+  store: Store;
+  standIn(options?: Parameters<typeof startStandInPerformer>[0]): Promise<StandInPerformer>;
+  stop(): Promise<void>;
+}
+
+export async function startPerformerWorld(namespaces: string[]): Promise<PerformerWorld> {
+  const host = await startHostCluster();
+  const core = host.kubeConfig().makeApiClient(CoreV1Api);
+  for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
+  const network = new StandInNetwork(host);
+  const server = await startHourglassServer(host, network);
+  const standIns: StandInPerformer[] = [];
+  return {
+    host,
+    core,
+    network,
+    server,
+    store: server.stores.get(PERFORMERS)!,
+    async standIn(options = {}) {
+      const s = await startStandInPerformer(options);
+      standIns.push(s);
+      return s;
+    },
+    async stop() {
+      await server.stop();
+      for (const s of standIns) await s.stop();
+      await host.stop();
+    },
+  };
 }

@@ -10,36 +10,23 @@ import type { KubeObject } from '../../registry/meta.js';
 import type { Store } from '../../registry/store.js';
 import { create, sample } from '../controllers/helpers.js';
 import { httpsRequest } from '../helpers/server.js';
-import { startHostCluster, type HostCluster } from '../hostcluster/index.js';
-import { startStandInPerformer, type StandInPerformer } from '../stand-ins/performer/index.js';
-import { edit, eventually, PERFORMERS, PERFORMERS_PATH, StandInNetwork, startHourglassServer, type HourglassServer } from './helpers.js';
+import type { HostCluster } from '../hostcluster/index.js';
+import type { StandInPerformer } from '../stand-ins/performer/index.js';
+import { edit, eventually, PERFORMERS_PATH, startPerformerWorld, type HourglassServer, type PerformerWorld, type StandInNetwork } from './helpers.js';
 
+let world: PerformerWorld;
 let host: HostCluster;
 let core: CoreV1Api;
 let network: StandInNetwork;
 let server: HourglassServer;
 let store: Store;
-const standIns: StandInPerformer[] = [];
-
-async function standIn(options: Parameters<typeof startStandInPerformer>[0] = {}): Promise<StandInPerformer> {
-  const s = await startStandInPerformer(options);
-  standIns.push(s);
-  return s;
-}
+const standIn = (options?: Parameters<PerformerWorld['standIn']>[0]) => world.standIn(options);
 
 test.before(async () => {
-  host = await startHostCluster();
-  core = host.kubeConfig().makeApiClient(CoreV1Api);
-  for (const name of ['hg1', 'hg2', 'hg3', 'hg4']) await core.createNamespace({ body: { metadata: { name } } });
-  network = new StandInNetwork(host);
-  server = await startHourglassServer(host, network);
-  store = server.stores.get(PERFORMERS)!;
+  world = await startPerformerWorld(['hg1', 'hg2', 'hg3', 'hg4']);
+  ({ host, core, network, server, store } = world);
 });
-test.after.always(async () => {
-  await server?.stop();
-  for (const s of standIns) await s.stop();
-  await host?.stop();
-});
+test.after.always(() => world?.stop());
 
 const get = (ns: string, name: string): Promise<KubeObject> => store.get({ namespace: ns, name });
 const statusOf = (o: KubeObject) => (o.status ?? {}) as PerformerStatus;

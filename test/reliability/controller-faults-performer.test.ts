@@ -11,9 +11,8 @@ import type { PerformerStatus } from '../../registry/hourglass.eigenlayer.io/per
 import type { KubeObject } from '../../registry/meta.js';
 import type { Store } from '../../registry/store.js';
 import { create, sample } from '../controllers/helpers.js';
-import { edit, eventually, PERFORMERS, StandInNetwork, startHourglassServer, type HourglassServer } from '../hourglass/helpers.js';
-import { startHostCluster, type HostCluster } from '../hostcluster/index.js';
-import { startStandInPerformer, type StandInPerformer } from '../stand-ins/performer/index.js';
+import { edit, eventually, startPerformerWorld, type PerformerWorld, type StandInNetwork } from '../hourglass/helpers.js';
+import type { StandInPerformer } from '../stand-ins/performer/index.js';
 
 interface Outage {
   name: 'refused' | 'hung';
@@ -45,32 +44,17 @@ const OUTAGES: Outage[] = [
   },
 ];
 
-let host: HostCluster;
+let world: PerformerWorld;
 let core: CoreV1Api;
 let network: StandInNetwork;
-let server: HourglassServer;
 let store: Store;
-const standIns: StandInPerformer[] = [];
-
-async function standIn(options: Parameters<typeof startStandInPerformer>[0] = {}): Promise<StandInPerformer> {
-  const s = await startStandInPerformer(options);
-  standIns.push(s);
-  return s;
-}
+const standIn = (options?: Parameters<PerformerWorld['standIn']>[0]) => world.standIn(options);
 
 test.before(async () => {
-  host = await startHostCluster();
-  core = host.kubeConfig().makeApiClient(CoreV1Api);
-  for (const o of OUTAGES) await core.createNamespace({ body: { metadata: { name: `performer-${o.name}` } } });
-  network = new StandInNetwork(host);
-  server = await startHourglassServer(host, network);
-  store = server.stores.get(PERFORMERS)!;
+  world = await startPerformerWorld(OUTAGES.map((o) => `performer-${o.name}`));
+  ({ core, network, store } = world);
 });
-test.after.always(async () => {
-  await server?.stop();
-  for (const s of standIns) await s.stop();
-  await host?.stop();
-});
+test.after.always(() => world?.stop());
 
 const get = (ns: string, name: string): Promise<KubeObject> => store.get({ namespace: ns, name });
 const statusOf = (o: KubeObject) => (o.status ?? {}) as PerformerStatus;
