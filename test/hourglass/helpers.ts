@@ -102,21 +102,8 @@ export async function startHourglassServer(
   };
 }
 
-/** Polls `probe` until it returns something other than undefined/false (generous deadline, no timing assertion). */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** The one polling helper of the controller tests. */
+export { eventually } from '../controllers/helpers.js';
 
 /** Edits the current object through `store` (as a client's read-modify-write), again on a 409 Conflict. */
 export async function edit(store: Store, namespace: string, name: string, change: (copy: any) => void): Promise<KubeObject> {

@@ -5,6 +5,7 @@
 // replaces the generated BoltStats (the generated ExecutorSpecificStats builds and reads
 // `ttypes.BoltStats`, so swapping the export is enough) and keeps each inner map as a list of
 // entries.
+import type { ThriftProtocol } from './generated.js';
 
 /** One entry of a GlobalStreamId-keyed map. */
 export interface GlobalStreamValue {
@@ -29,28 +30,8 @@ type FieldName = (typeof FIELDS)[number]['name'];
 /** Field ids 1–3 are required in storm.thrift; 4–5 optional. */
 export type BoltStatsFields = Partial<Record<FieldName, WindowedEntries>>;
 
-interface Protocol {
-  readStructBegin(): void;
-  readStructEnd(): void;
-  readFieldBegin(): { ftype: number; fid: number };
-  readFieldEnd(): void;
-  readMapBegin(): { ktype: number; vtype: number; size: number };
-  readMapEnd(): void;
-  readString(): string;
-  readI64(): { toNumber(allowImprecise?: boolean): number };
-  readDouble(): number;
-  skip(type: number): void;
-  writeStructBegin(name: string): void;
-  writeStructEnd(): void;
-  writeFieldBegin(name: string, type: number, id: number): void;
-  writeFieldEnd(): void;
-  writeFieldStop(): void;
-  writeMapBegin(ktype: number, vtype: number, size: number): void;
-  writeMapEnd(): void;
-  writeString(value: string): void;
-  writeI64(value: number): void;
-  writeDouble(value: number): void;
-}
+/** The Thrift protocol calls the codec makes: the generated code's protocol. */
+type Protocol = ThriftProtocol;
 
 export function installBoltStatsCodec(types: Record<string, unknown>, T: Record<string, number>): void {
   class BoltStats implements BoltStatsFields {
