@@ -105,7 +105,7 @@ export async function startServer(
   let host: HostClient | undefined;
   let upstreams: Upstreams;
   try {
-    const hostKubeConfig = loadHostKubeConfig(options.controllers.kubeconfig);
+    const hostKubeConfig = loadHostKubeConfig(options.controllers.kubeconfig, options.controllers.hostRequestTimeoutMs);
     host = hostKubeConfig && new HostClient(hostKubeConfig);
     upstreams = Upstreams.create(allUpstreams, { host, options, log: app.log }, extensions.upstreams);
   } catch (err) {

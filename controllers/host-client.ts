@@ -7,9 +7,23 @@
 // is found, and garbage-collected, by label selector (`deleteManaged`, `sweepOrphans`).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  createConfiguration,
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  ResponseContext,
+  ServerConfiguration,
+  wrapHttpLibrary,
+  type ApiConstructor,
+  type ApiType,
+  type HttpLibrary,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { KubeObject } from '../registry/meta.js';
-import { httpCode } from './http-errors.js';
+import { HostRequestTimeoutError, httpCode } from './http-errors.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'operators-apiserver';
@@ -86,11 +100,88 @@ export function ownerFromLabels(obj: KubernetesObject): OwnerRef | undefined {
 }
 
 /**
- * Reads the host kubeconfig: the file at `path`, else the in-cluster service account when running
- * in a pod; undefined when neither is available (standalone).
+ * How long one host call may take, connect to last body byte, unless `--host-request-timeout`
+ * says otherwise. client-go's `rest.Config.Timeout` is 0 too, but the calls that matter run under
+ * context deadlines (k8s.io/apiserver's delegated authentication and authorization clients 10 s,
+ * leader-election renewals the renew deadline, 10 s); 30 s bounds a hung host without cutting off
+ * a slow but working one.
  */
-export function loadHostKubeConfig(path?: string): KubeConfig | undefined {
-  const kc = new KubeConfig();
+export const DEFAULT_HOST_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Sends through client-node's own fetch library with a deadline covering the whole exchange
+ * (connect, TLS, headers and body). A call past it is aborted and rejects with
+ * `HostRequestTimeoutError` (`isHostUnavailable` is true for it); an abort by a signal the caller
+ * set stays the caller's abort error.
+ */
+function deadlineHttpLibrary(timeoutMs: number): HttpLibrary {
+  const fetchLibrary = new IsomorphicFetchHttpLibrary();
+  return wrapHttpLibrary({
+    async send(request) {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const callerSignal = request.getSignal();
+      request.setSignal(callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline);
+      const timedOut = (err: unknown): unknown =>
+        deadline.aborted && !callerSignal?.aborted
+          ? new HostRequestTimeoutError(request.getHttpMethod(), new URL(request.getUrl()).pathname, timeoutMs, { cause: err })
+          : err;
+      let response: ResponseContext;
+      try {
+        response = await fetchLibrary.send(request).toPromise();
+      } catch (err) {
+        throw timedOut(err);
+      }
+      // The body is read after the headers arrived, still under the same deadline.
+      const body = response.body;
+      return new ResponseContext(response.httpStatusCode, response.headers, {
+        text: () => body.text().catch((err: unknown) => Promise.reject(timedOut(err))),
+        binary: () => body.binary().catch((err: unknown) => Promise.reject(timedOut(err))),
+      });
+    },
+  });
+}
+
+/**
+ * A KubeConfig whose API clients (`makeApiClient`, so every typed host call of the controllers,
+ * leader election, TokenReview and SubjectAccessReview) give each request `requestTimeoutMs`.
+ * client-node 1.4 sets no timeout at all: a host API server that accepts the connection and never
+ * answers would otherwise hold a reconcile, a lease renewal or an authenticated request forever.
+ * Streams made from it through `Watch`/`applyToFetchOptions` are not bounded (a watch is long by design).
+ */
+export class HostKubeConfig extends KubeConfig {
+  constructor(readonly requestTimeoutMs: number = DEFAULT_HOST_REQUEST_TIMEOUT_MS) {
+    super();
+    if (!(requestTimeoutMs > 0)) throw new Error(`host request timeout must be positive, got ${requestTimeoutMs}`);
+  }
+
+  /** A HostKubeConfig with the clusters, users and contexts of `kc`. */
+  static from(kc: KubeConfig, requestTimeoutMs?: number): HostKubeConfig {
+    const bounded = new HostKubeConfig(requestTimeoutMs);
+    bounded.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+    return bounded;
+  }
+
+  /** As KubeConfig.makeApiClient, with the deadline-bounded HTTP library. */
+  override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
+    const cluster = this.getCurrentCluster();
+    if (!cluster) throw new Error('No active cluster!');
+    return new apiClientType(
+      createConfiguration({
+        baseServer: new ServerConfiguration(cluster.server, {}),
+        authMethods: { default: this },
+        httpApi: deadlineHttpLibrary(this.requestTimeoutMs),
+      }),
+    );
+  }
+}
+
+/**
+ * Reads the host kubeconfig: the file at `path`, else the in-cluster service account when running
+ * in a pod; undefined when neither is available (standalone). Every API client made from it gives
+ * each request `requestTimeoutMs`.
+ */
+export function loadHostKubeConfig(path?: string, requestTimeoutMs: number = DEFAULT_HOST_REQUEST_TIMEOUT_MS): HostKubeConfig | undefined {
+  const kc = new HostKubeConfig(requestTimeoutMs);
   if (path) {
     kc.loadFromFile(path);
     return kc;
@@ -136,10 +227,14 @@ export class HostClient {
   /** The managed types the GC helpers know; a controller passes the ones it creates. */
   readonly types: { configMaps: ManagedType; secrets: ManagedType; services: ManagedType; pods: ManagedType; deployments: ManagedType };
 
-  constructor(readonly kubeConfig: KubeConfig) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+  /** Every API client made from it bounds each request (a plain KubeConfig gets the default deadline). */
+  readonly kubeConfig: HostKubeConfig;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.kubeConfig = kubeConfig instanceof HostKubeConfig ? kubeConfig : HostKubeConfig.from(kubeConfig);
+    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
+    this.coordination = this.kubeConfig.makeApiClient(CoordinationV1Api);
     const core = this.core;
     const apps = this.apps;
     this.types = {

@@ -1,5 +1,6 @@
 // The controller flags: which controllers run, the host cluster, and leader election.
 import { parseControllerList } from './enable.js';
+import { DEFAULT_HOST_REQUEST_TIMEOUT_MS } from './host-client.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from './leader-election.js';
 import { DEFAULT_LEASE_NAME, type LeaderElectionConfig } from './manager.js';
 
@@ -8,12 +9,15 @@ export interface ControllerOptions {
   enabled: string[];
   /** `--kubeconfig`: the host cluster (absent: in-cluster config when in a pod, else none). */
   kubeconfig?: string;
+  /** `--host-request-timeout`: the deadline of every host-cluster API call, in ms. */
+  hostRequestTimeoutMs: number;
   leaderElection: Required<Omit<LeaderElectionConfig, 'identity' | 'leaseNamespace'>> & Pick<LeaderElectionConfig, 'identity' | 'leaseNamespace'>;
 }
 
 export const CONTROLLER_FLAGS = {
   controllers: { type: 'string' },
   kubeconfig: { type: 'string' },
+  'host-request-timeout': { type: 'string' },
   'leader-elect': { type: 'string' },
   'leader-elect-lease-duration': { type: 'string' },
   'leader-elect-renew-deadline': { type: 'string' },
@@ -28,6 +32,8 @@ export const CONTROLLER_USAGE = `
   --controllers=LIST          * = all, NAME enables, -NAME disables, e.g. *,-pvcchonker (default *)
   --kubeconfig=F              the host cluster (default: in-cluster config inside a pod, else none);
                               also the default of --authentication-kubeconfig/--authorization-kubeconfig
+  --host-request-timeout=D    deadline of each host-cluster API call (controllers, Lease, TokenReview,
+                              SubjectAccessReview); past it the host counts as unavailable (default 30s)
   --leader-elect=true|false   only the holder of a lease reconciles (default true); the lease is a
                               coordination.k8s.io/v1 Lease on the host cluster, or in our storage
   --leader-elect-lease-duration=D, --leader-elect-renew-deadline=D, --leader-elect-retry-period=D
@@ -65,6 +71,7 @@ export function completeControllerOptions(raw: Raw, parseDurationMs: (text: stri
   return {
     enabled,
     kubeconfig: str('kubeconfig') || undefined,
+    hostRequestTimeoutMs: duration('host-request-timeout', DEFAULT_HOST_REQUEST_TIMEOUT_MS),
     leaderElection: {
       enabled: electText === 'true',
       leaseDurationMs,

@@ -2,9 +2,10 @@
 // certificate configuration (flag files, the host cluster's extension-apiserver-authentication,
 // or in standalone mode the server's own CA), bearer tokens from a token file and/or TokenReview,
 // then anonymous.
-import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_HOST_REQUEST_TIMEOUT_MS, HostKubeConfig } from '../../controllers/host-client.js';
 import { watchFiles, type FileWatch } from '../certificates.js';
 import type { SecurityOptions } from '../filters/options.js';
 import type { AuthenticationChain, AuthenticationRequest, AuthenticationResult, Authenticator } from './authenticator.js';
@@ -40,8 +41,9 @@ class BearerTokenUnion implements Authenticator {
   }
 }
 
-export function loadKubeconfig(path: string): KubeConfig {
-  const kc = new KubeConfig();
+/** The host cluster's kubeconfig; each request of its API clients gets `requestTimeoutMs` (`--host-request-timeout`). */
+export function loadKubeconfig(path: string, requestTimeoutMs: number = DEFAULT_HOST_REQUEST_TIMEOUT_MS): KubeConfig {
+  const kc = new HostKubeConfig(requestTimeoutMs);
   kc.loadFromFile(path);
   return kc;
 }
@@ -59,7 +61,7 @@ export function tokenReviewer(kubeconfig: KubeConfig): TokenReviewer {
 
 export function buildAuthentication(
   options: SecurityOptions,
-  server: { certDir: string; tlsCertFile?: string; fileReloadIntervalMs: number },
+  server: { certDir: string; tlsCertFile?: string; fileReloadIntervalMs: number; hostRequestTimeoutMs?: number },
 ): Authentication {
   const flags = options.authentication;
   const delegated = flags.kubeconfig !== undefined;
@@ -80,7 +82,7 @@ export function buildAuthentication(
     tokens = parseTokenFile(readFileSync(flags.tokenAuthFile, 'utf8'));
     tokenAuthenticators.push(new TokenFileAuthenticator(() => tokens));
   }
-  const kubeconfig = delegated ? loadKubeconfig(flags.kubeconfig!) : undefined;
+  const kubeconfig = delegated ? loadKubeconfig(flags.kubeconfig!, server.hostRequestTimeoutMs) : undefined;
   if (kubeconfig) {
     tokenAuthenticators.push(new TokenReviewAuthenticator({ review: tokenReviewer(kubeconfig), cacheTtlMs: flags.tokenCacheTtlMs }));
   }

@@ -16,8 +16,8 @@ export interface Authorization {
   stop(): void;
 }
 
-export function subjectAccessReviewer(kubeconfigPath: string): SubjectAccessReviewer {
-  const api = loadKubeconfig(kubeconfigPath).makeApiClient(AuthorizationV1Api);
+export function subjectAccessReviewer(kubeconfigPath: string, requestTimeoutMs?: number): SubjectAccessReviewer {
+  const api = loadKubeconfig(kubeconfigPath, requestTimeoutMs).makeApiClient(AuthorizationV1Api);
   return async (spec) => {
     const review = await api.createSubjectAccessReview({
       body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec },
@@ -26,12 +26,13 @@ export function subjectAccessReviewer(kubeconfigPath: string): SubjectAccessRevi
   };
 }
 
-export function buildAuthorization(options: SecurityOptions): Authorization {
+/** `hostRequestTimeoutMs` bounds each SubjectAccessReview (`--host-request-timeout`; default 30 s). */
+export function buildAuthorization(options: SecurityOptions, hostRequestTimeoutMs?: number): Authorization {
   const flags = options.authorization;
   const alwaysAllow = new AlwaysAllowAuthorizer(flags.alwaysAllowPaths);
   if (flags.kubeconfig) {
     const sar = new SubjectAccessReviewAuthorizer({
-      review: subjectAccessReviewer(flags.kubeconfig),
+      review: subjectAccessReviewer(flags.kubeconfig, hostRequestTimeoutMs),
       allowedTtlMs: flags.allowedTtlMs,
       deniedTtlMs: flags.deniedTtlMs,
     });

@@ -48,8 +48,9 @@ export async function createSecurity(
     certDir: options.certDir,
     tlsCertFile: options.tlsCertFile,
     fileReloadIntervalMs: security.fileReloadIntervalMs,
+    hostRequestTimeoutMs: options.controllers.hostRequestTimeoutMs,
   });
-  const authorization: Authorization = buildAuthorization(security);
+  const authorization: Authorization = buildAuthorization(security, options.controllers.hostRequestTimeoutMs);
   await authentication.start(onError('authentication configuration reload failed'));
   authorization.start(onError('RBAC policy reload failed'));
 

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,17 +74,38 @@ async function validateWithModel(obj: KubeObject): Promise<string | undefined | 
 
 let workdir: string;
 const rendered = new Map<string, KubeObject[]>();
-const OVERLAYS = [
+const WEBHOOK_COMPONENT = '../../webhook';
+const OVERLAYS: Array<{ name: string; replicas: number; verbosity: string; webhook?: boolean }> = [
   { name: 'dev', replicas: 1, verbosity: '4' },
   { name: 'prod', replicas: 2, verbosity: '2' },
+  // prod with the pvc-chonker webhook component, included the way README tells an overlay to.
+  { name: 'prod-webhook', replicas: 2, verbosity: '2', webhook: true },
 ];
+
+/** Makes `prod-webhook` in the work copy: the prod overlay plus `components: [../../webhook]`. */
+function addWebhookOverlay(overlays: string): void {
+  const dir = join(overlays, 'prod-webhook');
+  cpSync(join(overlays, 'prod'), dir, { recursive: true });
+  const kustomization = join(dir, 'kustomization.yaml');
+  writeFileSync(kustomization, `${readFileSync(kustomization, 'utf8').trimEnd()}\ncomponents:\n  - ${WEBHOOK_COMPONENT}\n`);
+}
+
+/** Every `caBundle` value anywhere in `obj`, with its path. */
+function caBundles(obj: unknown, path = ''): Array<{ path: string; value: unknown }> {
+  if (Array.isArray(obj)) return obj.flatMap((v, i) => caBundles(v, `${path}[${i}]`));
+  if (obj === null || typeof obj !== 'object') return [];
+  return Object.entries(obj).flatMap(([k, v]) => (k === 'caBundle' ? [{ path: `${path}.${k}`, value: v }] : caBundles(v, `${path}.${k}`)));
+}
 
 test.before(() => {
   workdir = mkdtempSync(join(tmpdir(), 'deploy-test-'));
   cpSync(join(ROOT, 'deploy'), join(workdir, 'deploy'), { recursive: true });
+  addWebhookOverlay(join(workdir, 'deploy/overlays'));
   for (const overlay of OVERLAYS) {
     const dir = join(workdir, 'deploy/overlays', overlay.name);
     rmSync(join(dir, 'certs'), { recursive: true, force: true });
+    rmSync(join(dir, 'cabundle-patch.yaml'), { force: true });
+    rmSync(join(dir, 'webhook-cabundle-patch.yaml'), { force: true });
     generateCertificates({ ...DEFAULTS, overlay: dir, newCa: false });
     if (HAS_KUBECTL) rendered.set(overlay.name, parseYamlObjects(execFileSync(KUBECTL, ['kustomize', dir], { encoding: 'utf8' })));
   }
@@ -101,7 +122,7 @@ function certs(overlay: string): Record<string, string> {
 
 // ---- hack/gen-certs ----
 
-test('gen-certs: the serving certificate is for <service>.<namespace>.svc and signed by the CA in the caBundle patch', (t) => {
+test('gen-certs: the serving certificate is for <service>.<namespace>.svc and signed by the CA in the caBundle patches (APIServices, webhook)', (t) => {
   const files = certs('prod');
   const ca = new X509Certificate(files['ca.crt']);
   const serving = new X509Certificate(files['apiserver.crt']);
@@ -110,9 +131,11 @@ test('gen-certs: the serving certificate is for <service>.<namespace>.svc and si
   t.truthy(serving.checkHost(`operators-apiserver.${NAMESPACE}.svc`));
   t.truthy(serving.checkHost(`operators-apiserver.${NAMESPACE}.svc.cluster.local`));
   t.deepEqual(serving.keyUsage, ['1.3.6.1.5.5.7.3.1']);
-  const patch = readFileSync(join(workdir, 'deploy/overlays/prod/cabundle-patch.yaml'), 'utf8');
-  const value = /value: (\S+)/.exec(patch)?.[1] ?? '';
-  t.is(Buffer.from(value, 'base64').toString('utf8'), files['ca.crt']);
+  for (const file of ['cabundle-patch.yaml', 'webhook-cabundle-patch.yaml']) {
+    const patch = readFileSync(join(workdir, 'deploy/overlays/prod', file), 'utf8');
+    const value = /value: (\S+)/.exec(patch)?.[1] ?? '';
+    t.is(Buffer.from(value, 'base64').toString('utf8'), files['ca.crt'], file);
+  }
 });
 
 test('gen-certs: etcd has its own CA; the member certificate serves every member name, the client certificate is client-only', (t) => {
@@ -198,6 +221,33 @@ for (const overlay of OVERLAYS) {
     t.is(service.metadata.namespace, NAMESPACE);
     t.deepEqual(service.spec.ports.map((p: Any) => [p.port, p.targetPort]), [[443, 'https']]);
   });
+
+  test(title('no empty caBundle anywhere: every one (APIServices, and the webhook when included) is the serving CA from gen-certs'), (t) => {
+    const all = objects(t);
+    if (!all) return;
+    const ca = certs(overlay.name)['ca.crt'];
+    const bundles = all.flatMap((o) => caBundles(o).map((b) => ({ ...b, where: `${o.kind} ${o.metadata.name}${b.path}` })));
+    t.is(bundles.length, overlay.webhook ? 5 : 4, bundles.map((b) => b.where).join(', '));
+    for (const b of bundles) {
+      t.true(typeof b.value === 'string' && b.value !== '', `${b.where} is empty`);
+      t.is(Buffer.from(String(b.value), 'base64').toString('utf8'), ca, b.where);
+    }
+    const webhooks = all.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration') as Any[];
+    t.deepEqual(webhooks.map((w) => w.metadata.name), overlay.webhook ? ['pvc-chonker.io'] : []);
+    for (const w of webhooks.flatMap((c) => c.webhooks)) t.truthy(w.clientConfig.caBundle, `${w.name} caBundle`);
+  });
+
+  if (overlay.webhook) {
+    test(title('the webhook component: the MutatingWebhookConfiguration calls the server’s Service at /mutate-pvc, and the server serves it'), (t) => {
+      const all = objects(t);
+      if (!all) return;
+      const [webhook] = find(all, 'MutatingWebhookConfiguration', 'pvc-chonker.io').webhooks;
+      t.deepEqual(webhook.clientConfig.service, { name: 'operators-apiserver', namespace: NAMESPACE, path: '/mutate-pvc', port: 443 });
+      t.is(webhook.failurePolicy, 'Ignore');
+      const args: string[] = find(all, 'Deployment', 'operators-apiserver').spec.template.spec.containers[0].args;
+      t.true(args.includes('--enable-pvc-webhook=true'));
+    });
+  }
 
   test(title(`the server Deployment: ${overlay.replicas} replica(s), leader election, probes, restricted Pod Security`), (t) => {
     const all = objects(t);

@@ -56,9 +56,11 @@ export interface HostCluster {
    * Takes the cluster's API away until `setOutage(undefined)`: `unavailable` answers every request
    * 503 ServiceUnavailable (a kube-apiserver that lost its etcd); `refused` closes the listener and
    * every open connection, so dials are refused, and listens again on the same port when the outage
-   * ends. The simulated kubelet keeps running (the nodes do not go away with the control plane).
+   * ends; `hung` accepts connections and requests and answers none until the outage ends (the
+   * caller's deadline ends its wait; requests still waiting then are served). The simulated
+   * kubelet keeps running (the nodes do not go away with the control plane).
    */
-  setOutage(mode: HostOutage | undefined): Promise<void>;
+  setOutage(mode: HostOutage | 'hung' | undefined): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -132,7 +134,7 @@ export async function startHostCluster(options: HostClusterOptions = {}): Promis
   const frontProxyClient = issueCertificate(frontProxyCa, { commonName: FRONT_PROXY_CLIENT, usage: 'client' });
   const auth: HostAuth = { tokens: new Map(), authorize: DENY_ALL, tokenReviews: [], subjectAccessReviews: [] };
   let kubelet: SimulatedKubelet | undefined;
-  let outage: HostOutage | undefined;
+  let outage: HostOutage | 'hung' | undefined;
   let storageClasses: Store | undefined;
   const kinds = createHostKinds({
     // Read from the watch cache, as kube-apiserver's admission reads its informer.
@@ -148,6 +150,7 @@ export async function startHostCluster(options: HostClusterOptions = {}): Promis
         kubelet = new SimulatedKubelet(stores, options.kubelet);
         app.addHook('onRequest', async () => {
           if (outage === 'unavailable') throw serviceUnavailable('the stand-in host cluster is unavailable (test outage)');
+          while (outage === 'hung') await new Promise((resolve) => setTimeout(resolve, 50));
         });
         installAuthRoutes(app, auth);
         installNodeProxy(app, stores, () => kubelet!);

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess, type Endpoint } from '../../../test/reliability/helpers.js';
+import type { Endpoint } from '../../lib/https-client.js';
+import { startServerProcess } from '../../lib/server-process.js';
 import type { TlsClient } from './load.js';
 
 export interface RunningProcess {

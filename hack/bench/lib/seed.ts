@@ -7,7 +7,7 @@
 // `/registry/<group>/<plural>/<namespace>/<name>`.
 import { randomUUID } from 'node:crypto';
 import { openBackend } from '../../../registry/storage/index.js';
-import { Client } from '../../../test/reliability/helpers.js';
+import { Client } from '../../lib/https-client.js';
 import { benchObject, POLICIES } from './objects.js';
 import { startApiServer } from './processes.js';
 

@@ -10,8 +10,8 @@ import { benchObject, POLICIES } from '../lib/objects.js';
 import type { BenchPart } from '../lib/part.js';
 import { startApiServer, type ApiServer } from '../lib/processes.js';
 import { knob, percentile } from '../lib/stats.js';
-import { Client } from '../../../test/reliability/helpers.js';
-import { startEtcd } from '../../../test/helpers/etcd.js';
+import { Client } from '../../lib/https-client.js';
+import { startEtcd } from '../../lib/etcd.js';
 
 const CONNECTIONS = 50;
 const WARMUP_SECONDS = 2;

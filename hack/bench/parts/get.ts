@@ -7,7 +7,7 @@ import { assertClean, load, type LoadResult } from '../lib/load.js';
 import type { BenchPart } from '../lib/part.js';
 import { startApiServer, startBareFastify, type RunningProcess } from '../lib/processes.js';
 import { knob } from '../lib/stats.js';
-import { Client } from '../../../test/reliability/helpers.js';
+import { Client } from '../../lib/https-client.js';
 import { benchObject, POLICIES } from '../lib/objects.js';
 
 const CONNECTIONS = 50;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { openBackend, type Backend } from '../../../registry/storage/index.js';
-import { startEtcd } from '../../../test/helpers/etcd.js';
+import { startEtcd } from '../../lib/etcd.js';
 import { figure, round, type Figure } from '../lib/figures.js';
 import type { BenchPart } from '../lib/part.js';
 import { knob, runPool } from '../lib/stats.js';

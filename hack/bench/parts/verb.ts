@@ -15,7 +15,7 @@ import { blueGreenStormName } from '../../../registry/storm.apache.org/stormtopo
 import type { TopologySpec } from '../../../registry/storm.apache.org/stormtopology/types.js';
 import { NIMBUS_ENDPOINT_ANNOTATION } from '../../../registry/storm.apache.org/upstreams.js';
 import { startStandInNimbus, type StandInNimbus } from '../../../test/stand-ins/nimbus/index.js';
-import { Client } from '../../../test/reliability/helpers.js';
+import { Client } from '../../lib/https-client.js';
 import { figure, round } from '../lib/figures.js';
 import type { BenchPart } from '../lib/part.js';
 import { startApiServer, type ApiServer } from '../lib/processes.js';

@@ -16,7 +16,7 @@ import type { BenchPart } from '../lib/part.js';
 import { startApiServer, type ApiServer } from '../lib/processes.js';
 import { knob, percentile } from '../lib/stats.js';
 import { mergeResults, monotonicMs, type Expected, type WatchClientsOptions, type WatchClientsPartial, type WatchClientsResult } from '../lib/watch-clients.js';
-import { Client } from '../../../test/reliability/helpers.js';
+import { Client } from '../../lib/https-client.js';
 import { benchObject, POLICIES } from '../lib/objects.js';
 
 const TARGET_P99_MS = 50;
