@@ -41,6 +41,7 @@ export const HOST_PERMISSIONS: HostPermission[] = [
   { caller: 'storm', group: 'apps', resource: 'deployments', verbs: CRUD, scope: 'cluster', why: 'UI and supervisor Deployments' },
   { caller: 'storm', group: 'apps', resource: 'statefulsets', verbs: CRUD, scope: 'cluster', why: 'Nimbus and Zookeeper StatefulSets' },
   { caller: 'storm', group: 'apps', resource: 'daemonsets', verbs: CRUD, scope: 'cluster', why: 'supervisors on every node (StormCluster daemon mode)' },
+  { caller: 'storm', group: '', resource: 'secrets', verbs: ['get'], scope: 'cluster', why: 'TLS client material of a Nimbus (spec.nimbus.thrift.tls.certSecret: ca.crt, tls.crt, tls.key); read by name, never listed' },
   { caller: 'storm', group: 'batch', resource: 'jobs', verbs: ['get', 'list', 'create', 'delete'], scope: 'cluster', why: 'topology submit and kill Jobs' },
   { caller: 'storm', group: 'autoscaling', resource: 'horizontalpodautoscalers', verbs: CRUD, scope: 'cluster', why: 'worker pool autoscaling' },
 

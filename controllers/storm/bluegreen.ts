@@ -31,7 +31,7 @@ import type { StormTopologySpec, StormTopologyStatus, TopologySpec } from '../..
 import type { ClusterSummary, Nimbus, TopologySummary } from '../../registry/storm.apache.org/upstreams.js';
 import { isStatusError } from '../../apiserver/errors.js';
 import type { ControllerContext, ReconcileResult } from '../controller.js';
-import type { ConditionInput } from '../status.js';
+import { findCondition, type Condition, type ConditionInput } from '../status.js';
 import type { JobOutcome } from './topology-job.js';
 
 /** What the topology controller hands to a deployment step. */
@@ -47,8 +47,10 @@ export interface TopologyEnv {
   steadyPollMs: number;
   /** Nimbus' summary of a topology; undefined when Nimbus does not know it. */
   summaryOf(name: string): Promise<TopologySummary | undefined>;
-  /** Ensures the submission Job of `topology` as `stormName` exists; its outcome. */
-  submit(topology: TopologySpec, stormName: string): Promise<JobOutcome>;
+  /** Ensures the submission Job of `topology` as `stormName` (resubmission `attempt`, 0 for the first) exists; its outcome. */
+  submit(topology: TopologySpec, stormName: string, attempt?: number): Promise<JobOutcome>;
+  /** Deletes the submission Job of `topology` as `stormName`, resubmission `attempt` (gone already is fine). */
+  deleteSubmission(topology: TopologySpec, stormName: string, attempt: number): Promise<void>;
   /** Kills `name` (desired state: sent again while Nimbus shows it alive); true once it is KILLED or gone. */
   kill(name: string, waitSecs: number): Promise<boolean>;
   /** Brings the running topology to the spec's state (suspend, recorded rebalance) and reports it. */
@@ -139,7 +141,7 @@ export async function reconcileBlueGreen(env: TopologyEnv): Promise<ReconcileRes
         env.ctx.recorder.event(env.obj, 'Normal', 'CandidateAbandoned', `killed the candidate ${candidate.topologyName}: spec.topology is the active revision again`);
       } else requeue = env.pollMs;
     }
-    if (!activeSummary) return lost(env, activeName);
+    if (!activeSummary) return resubmitLost(env, activeName, current.topology);
     const result = await env.settle(activeName, activeSummary, { conditions: [{ type: 'InsufficientSlots', status: 'False', reason: 'NoCandidate', message: 'no candidate version' }] });
     return { requeueAfter: Math.min(result.requeueAfter ?? requeue, requeue) };
   }
@@ -216,7 +218,7 @@ export async function reconcileBlueGreen(env: TopologyEnv): Promise<ReconcileRes
     await env.write({}, [{ type: 'Promoted', status: 'True', reason: 'AutoPromoted', message: result.message }]);
     return { requeueAfter: 1 };
   }
-  if (!activeSummary) return lost(env, activeName);
+  if (!activeSummary) return resubmitLost(env, activeName, current.topology);
   const wait = candidate.autoPromoteAt && blueGreen?.autoPromotionEnabled ? Math.max(100, Date.parse(candidate.autoPromoteAt) - nowMs) : requeue;
   const result = await env.settle(activeName, activeSummary, {
     fields: { internalState: 'CandidateReady' },
@@ -226,8 +228,8 @@ export async function reconcileBlueGreen(env: TopologyEnv): Promise<ReconcileRes
 }
 
 /** The submission Job's progress, reported; a failure is the phase Failed with the Job's reason. */
-export async function submitting(env: TopologyEnv, stormName: string, topology: TopologySpec, state: string): Promise<ReconcileResult> {
-  const outcome = await env.submit(topology, stormName);
+export async function submitting(env: TopologyEnv, stormName: string, topology: TopologySpec, state: string, attempt = 0): Promise<ReconcileResult> {
+  const outcome = await env.submit(topology, stormName, attempt);
   if (outcome.state === 'Failed') {
     await env.write({ phase: 'Failed', internalState: 'Failed', lastError: outcome.message }, [{ type: 'Ready', status: 'False', reason: 'Failed', message: outcome.message }]);
     env.ctx.recorder.event(env.obj, 'Warning', 'SubmissionFailed', outcome.message);
@@ -243,9 +245,57 @@ export async function submitting(env: TopologyEnv, stormName: string, topology: 
   return { requeueAfter: env.pollMs };
 }
 
-/** The active topology is gone from Nimbus (killed outside, or lost): reported as Killed. */
-export async function lost(env: TopologyEnv, name: string): Promise<ReconcileResult> {
-  const message = `Storm topology ${name} is no longer known to Nimbus`;
-  await env.write({ phase: 'Killed', internalState: 'Killed', lastError: message }, [{ type: 'Ready', status: 'False', reason: 'Killed', message }]);
-  return { requeueAfter: env.steadyPollMs };
+/** Backoff before resubmission `n + 1` after `n` earlier ones: 10 s · 2^(n-1), at most 10 min (none before the first). */
+export function resubmitBackoffMs(previous: number): number {
+  return previous <= 0 ? 0 : Math.min(10_000 * 2 ** (previous - 1), RESUBMIT_BACKOFF_MAX_MS);
+}
+
+export const RESUBMIT_BACKOFF_MAX_MS = 10 * 60_000;
+
+/**
+ * The active topology is gone from Nimbus (Nimbus restarted with empty state, or it was killed
+ * outside the API). Desired state: it is submitted again, through a submission Job of its own
+ * (`attempt` = status.resubmissions), with a Warning `TopologyLost` and condition TopologyLost
+ * True (reason Lost, then Resubmitting with the Job), phase Submitted. Attempts are spaced by
+ * `resubmitBackoffMs`, so a Nimbus that keeps losing it cannot make this a hot loop; the count
+ * starts again after RESUBMIT_BACKOFF_MAX_MS without a loss. A resubmission whose Job completed
+ * but whose topology Nimbus still does not show once the backoff has passed counts as lost again.
+ * A suspended topology is resubmitted too, and `settle` deactivates it once Nimbus shows it; when
+ * it does, `settle` sets TopologyLost False (Resubmitted).
+ */
+export async function resubmitLost(env: TopologyEnv, name: string, topology: TopologySpec): Promise<ReconcileResult> {
+  const { status, nowMs } = env;
+  const lostCondition = findCondition(status.conditions as Condition[] | undefined, 'TopologyLost');
+  const lastAt = status.lastResubmitTime ? Date.parse(status.lastResubmitTime) : undefined;
+  let previous = status.resubmissions ?? 0;
+  const dueAt = lastAt === undefined ? nowMs : lastAt + resubmitBackoffMs(previous);
+
+  if (lostCondition?.status === 'True' && lostCondition.reason === 'Resubmitting') {
+    // Completed, yet Nimbus still does not show it once the backoff passed: lost again.
+    if (nowMs >= dueAt && (await env.submit(topology, name, previous)).state === 'Succeeded') {
+      await env.write({}, [{ type: 'TopologyLost', status: 'True', reason: 'Lost', message: `resubmission ${previous} of ${name} completed, but Nimbus does not show the topology` }]);
+      return { requeueAfter: 1 };
+    }
+    return submitting(env, name, topology, 'Resubmitting', previous);
+  }
+
+  if (lostCondition?.status !== 'True') {
+    const message = `Storm topology ${name} is no longer known to Nimbus (restarted with empty state, or killed outside the API); submitting it again`;
+    env.ctx.recorder.event(env.obj, 'Warning', 'TopologyLost', message);
+    await env.write({}, [{ type: 'TopologyLost', status: 'True', reason: 'Lost', message }]);
+  }
+  // A loss long after the previous resubmission starts the backoff again.
+  if (lastAt !== undefined && nowMs - lastAt > RESUBMIT_BACKOFF_MAX_MS) previous = 0;
+  const due = previous === 0 ? nowMs : dueAt;
+  if (nowMs < due) {
+    const message = `Storm topology ${name} is no longer known to Nimbus; resubmission ${previous + 1} at ${metaTime(due)} (backoff after ${previous})`;
+    await env.write({ phase: 'Pending', internalState: 'ResubmitBackoff', lastError: message }, [{ type: 'Ready', status: 'False', reason: 'TopologyLost', message }]);
+    return { requeueAfter: Math.max(100, due - nowMs) };
+  }
+  const attempt = previous + 1;
+  if (previous > 0) await env.deleteSubmission(topology, name, previous);
+  await env.write({ resubmissions: attempt, lastResubmitTime: metaTime(nowMs), lastError: `Storm topology ${name} was lost by Nimbus; resubmission ${attempt}` }, [
+    { type: 'TopologyLost', status: 'True', reason: 'Resubmitting', message: `resubmission ${attempt} of ${name} (a new submission Job)` },
+  ]);
+  return submitting(env, name, topology, 'Resubmitting', attempt);
 }

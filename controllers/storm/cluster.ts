@@ -8,12 +8,15 @@
 // nimbusReady/supervisorReady/uiReady from the workloads, nimbusLeader/nimbusNodes, slots
 // (total/used/free, slotsInfo "used/total") and topologyCount from Nimbus, endpoints, phase, and
 // condition Available (reason = the internal state: Running, Creating, NimbusUnavailable,
-// ResourcesNotFound, HostError). Numbers that come from Nimbus are removed while Nimbus cannot be
-// reached rather than left stale.
+// NimbusTLSError (spec.nimbus.thrift.useTLS: handshake or Secret failure), ResourcesNotFound, HostError). Numbers that come from Nimbus are removed while Nimbus cannot be
+// reached rather than left stale. A host cluster that does not answer (isHostUnavailable) is
+// reported as Available=Unknown, reason HostClusterUnavailable: the phase and the workload numbers
+// stay the last observed, Nimbus is still polled, nothing is created, pruned or deleted, the
+// finalizer stays, and the cluster is polled again at `notReadyPollMs` (not the per-key backoff).
 import type { KubernetesObject, V1ConfigMap, V1DaemonSet, V1Deployment, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../registry/meta.js';
 import type { StormClusterSpec } from '../../registry/storm.apache.org/stormcluster/types.js';
-import { NIMBUS, nimbusAddressOf, type ClusterSummary } from '../../registry/storm.apache.org/upstreams.js';
+import { isNimbusError, NIMBUS, nimbusAddressOf, type ClusterSummary } from '../../registry/storm.apache.org/upstreams.js';
 import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '../controller.js';
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import type { HostClient, ManagedType } from '../host-client.js';
@@ -29,7 +32,7 @@ import {
   uiDeployment,
   uiService,
 } from './cluster-resources.js';
-import { readOrUndefined } from '../http-errors.js';
+import { describeHostError, isHostUnavailable, readOrUndefined } from '../http-errors.js';
 import { applyHostObject, containsFields, type HostResourceApi } from './workerpool.js';
 
 export const STORM_CLUSTER_FINALIZER = 'storm.apache.org/stormcluster-finalizer';
@@ -70,7 +73,7 @@ function managedTypes(host: HostClient): ManagedType[] {
   };
   const daemonSets: ManagedType = {
     kind: 'DaemonSet',
-    // A host without DaemonSets (the stand-in) has none of ours.
+    // A host that does not serve DaemonSets has none of ours.
     list: async (labelSelector) => (await readOrUndefined(() => apps.listDaemonSetForAllNamespaces({ labelSelector })))?.items ?? [],
     delete: (namespace, name) => ignore404(() => apps.deleteNamespacedDaemonSet({ namespace, name })),
   };
@@ -125,13 +128,20 @@ async function applyCreateMode(host: HostClient, cluster: KubeObject, prune: boo
   const spec = cluster.spec as unknown as StormClusterSpec;
   const api = apis(host);
   const ns = cluster.metadata.namespace!;
-  const keep = new Set<string>();
+  // Kept objects by kind: the supervisor Deployment and DaemonSet share a name, and switching
+  // deploymentMode must prune the other one.
+  const keep = new Map<string, Set<string>>();
+  const keepObject = (obj: KubernetesObject) => {
+    const names = keep.get(obj.kind!) ?? new Set<string>();
+    names.add(`${ns}/${obj.metadata!.name}`);
+    keep.set(obj.kind!, names);
+  };
   const apply = async <T extends KubernetesObject & { spec?: unknown }>(resourceApi: HostResourceApi<T>, desired: T): Promise<T> => {
-    keep.add(`${ns}/${desired.metadata!.name}`);
+    keepObject(desired);
     return applyHostObject(resourceApi, desired);
   };
   const config = configMap(cluster);
-  keep.add(`${ns}/${config.metadata!.name}`);
+  keepObject(config);
   await applyConfigMap(api.configMaps, config);
   await apply(api.services, nimbusService(cluster));
   await apply(api.services, nimbusHeadlessService(cluster));
@@ -152,7 +162,7 @@ async function applyCreateMode(host: HostClient, cluster: KubeObject, prune: boo
     out.uiReady = ui.status?.readyReplicas ?? 0;
     out.uiDesired = spec.ui.replicas;
   }
-  if (prune) await host.deleteManaged(cluster, managedTypes(host), keep);
+  if (prune) for (const type of managedTypes(host)) await host.deleteManaged(cluster, [type], keep.get(type.kind) ?? new Set());
   return out;
 }
 
@@ -185,7 +195,13 @@ async function observeReferenceMode(host: HostClient, cluster: KubeObject): Prom
   if (nimbus) Object.assign(out, { nimbusReady: nimbus.status?.readyReplicas ?? 0, nimbusDesired: nimbus.spec?.replicas ?? 1 });
   if (refs.supervisorDeployment) {
     const deployment = await readOrUndefined(() => api.deployments.read(ns, refs.supervisorDeployment!));
-    const ds = deployment ? undefined : await readOrUndefined(() => api.daemonSets.read(ns, refs.supervisorDeployment!)).catch(() => undefined);
+    // A host without DaemonSets has none; a host that is away is not read as "missing".
+    const ds = deployment
+      ? undefined
+      : await readOrUndefined(() => api.daemonSets.read(ns, refs.supervisorDeployment!)).catch((err: unknown) => {
+          if (isHostUnavailable(err)) throw err;
+          return undefined;
+        });
     if (deployment) Object.assign(out, { supervisorReady: deployment.status?.readyReplicas ?? 0, supervisorDesired: deployment.spec?.replicas ?? 1 });
     else if (ds) Object.assign(out, { supervisorReady: ds.status?.numberReady ?? 0, supervisorDesired: ds.status?.desiredNumberScheduled ?? 0 });
     else out.missing.push(`Deployment or DaemonSet ${refs.supervisorDeployment}`);
@@ -198,15 +214,15 @@ async function observeReferenceMode(host: HostClient, cluster: KubeObject): Prom
   return out;
 }
 
-type NimbusObservation = { summary: ClusterSummary; error?: undefined } | { summary?: undefined; error: string };
+type NimbusObservation = { summary: ClusterSummary; error?: undefined; tls?: undefined } | { summary?: undefined; error: string; /** TLS could not be set up (NimbusError code TLS). */ tls: boolean };
 
 async function observeNimbus(ctx: ControllerContext, cluster: KubeObject): Promise<NimbusObservation> {
   const pool = ctx.upstream(NIMBUS);
-  if (!pool) return { error: 'the server has no Nimbus client' };
+  if (!pool) return { error: 'the server has no Nimbus client', tls: false };
   try {
     return { summary: await pool.forCluster(nimbusAddressOf(cluster)).getClusterInfo() };
   } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
+    return { error: err instanceof Error ? err.message : String(err), tls: isNimbusError(err, 'TLS') };
   }
 }
 
@@ -218,7 +234,13 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
   if (isBeingDeleted(cluster)) {
     if (!hasFinalizer(cluster, STORM_CLUSTER_FINALIZER)) return;
     if (host) {
-      const deleted = await host.deleteManaged(cluster, managedTypes(host));
+      let deleted: string[];
+      try {
+        deleted = await host.deleteManaged(cluster, managedTypes(host));
+      } catch (err) {
+        if (isHostUnavailable(err)) return hostUnavailable(ctx, cluster, err, 'deleting its host objects', o.notReadyPollMs);
+        throw err;
+      }
       if (deleted.length > 0) ctx.recorder.event(cluster, 'Normal', 'Deleted', `deleted ${deleted.join(', ')}`);
     }
     await removeFinalizer(store, cluster, STORM_CLUSTER_FINALIZER);
@@ -227,10 +249,12 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
   const spec = cluster.spec as unknown as StormClusterSpec;
   const createMode = spec.managementMode === 'create';
   // Pruning lists every managed type across namespaces: only when the spec changed, or after a
-  // failed apply (whose status already claimed the generation).
+  // failed apply or a host outage (whose status already claimed the generation).
+  const lastReason = findCondition(cluster.status?.conditions as Condition[] | undefined, 'Available')?.reason;
   const specChanged =
     (cluster.status as { observedGeneration?: number } | undefined)?.observedGeneration !== cluster.metadata.generation ||
-    findCondition(cluster.status?.conditions as Condition[] | undefined, 'Available')?.reason === 'HostError';
+    lastReason === 'HostError' ||
+    lastReason === HOST_CLUSTER_UNAVAILABLE;
 
   let current = cluster;
   let workloads: Workloads = { missing: [] };
@@ -245,6 +269,7 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
         if (specChanged && hasFinalizer(current, STORM_CLUSTER_FINALIZER)) await host.deleteManaged(current, managedTypes(host));
       }
     } catch (err) {
+      if (isHostUnavailable(err)) return hostUnavailable(ctx, current, err, `${createMode ? 'applying' : 'reading'} its host objects`, o.notReadyPollMs);
       const message = `${createMode ? 'applying' : 'reading'} the host objects failed: ${(err as Error).message ?? String(err)}`;
       await updateStatus(store, current, {
         mutate: (s) => Object.assign(s, { phase: 'Failed', lastUpdateTime: now(ctx) }),
@@ -267,6 +292,9 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
   } else if (!nimbusPodsReady) {
     reason = 'Creating';
     message = `${workloads.nimbusReady ?? 0} of ${workloads.nimbusDesired ?? spec.nimbus.replicas} Nimbus replica(s) ready`;
+  } else if (nimbus.error !== undefined && nimbus.tls) {
+    reason = 'NimbusTLSError';
+    message = `Nimbus at ${address.host}:${address.port} cannot be reached over TLS: ${nimbus.error}`;
   } else if (nimbus.error !== undefined) {
     reason = 'NimbusUnavailable';
     message = `Nimbus at ${address.host}:${address.port} cannot be reached: ${nimbus.error}`;
@@ -279,7 +307,7 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
   const available = reason === 'Running';
   // Running = Available; Creating while the Nimbus pods come up; Failed when they run but Nimbus
   // does not answer (a brief Failed is possible while Nimbus starts behind a ready pod).
-  const phase = available ? 'Running' : reason === 'ResourcesNotFound' ? 'Pending' : reason === 'NimbusUnavailable' ? 'Failed' : 'Creating';
+  const phase = available ? 'Running' : reason === 'ResourcesNotFound' ? 'Pending' : reason === 'NimbusUnavailable' || reason === 'NimbusTLSError' ? 'Failed' : 'Creating';
 
   await updateStatus(store, current, {
     mutate: (s) => {
@@ -290,24 +318,7 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
         else s[field] = workloads[field];
       }
       s.endpoints = endpoints(current, address);
-      if (nimbus.summary) {
-        const { supervisors, topologies, nimbuses } = nimbus.summary;
-        const total = supervisors.reduce((n, sup) => n + sup.numWorkers, 0);
-        const used = supervisors.reduce((n, sup) => n + sup.numUsedWorkers, 0);
-        const leader = nimbuses.find((n) => n.isLeader);
-        Object.assign(s, {
-          totalSlots: total,
-          usedSlots: used,
-          freeSlots: Math.max(0, total - used),
-          slotsInfo: `${used}/${total}`,
-          topologyCount: topologies.length,
-          nimbusNodes: nimbuses.map((n) => n.host),
-        });
-        if (leader) s.nimbusLeader = leader.host;
-        else delete s.nimbusLeader;
-      } else {
-        for (const field of ['totalSlots', 'usedSlots', 'freeSlots', 'slotsInfo', 'topologyCount', 'nimbusNodes', 'nimbusLeader']) delete s[field];
-      }
+      setNimbusNumbers(s, nimbus.summary);
       if (JSON.stringify({ ...s, lastUpdateTime: undefined, conditions: undefined }) !== before || s.lastUpdateTime === undefined) s.lastUpdateTime = now(ctx);
     },
     conditions: [{ type: 'Available', status: available ? 'True' : 'False', reason, message }],
@@ -315,6 +326,53 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
   if (available && !wasAvailable) ctx.recorder.event(current, 'Normal', 'Available', message);
   if (!available && wasAvailable) ctx.recorder.event(current, 'Warning', reason, message);
   return { requeueAfter: available ? o.pollMs : o.notReadyPollMs };
+}
+
+/** Available's reason while the host cluster does not answer. */
+const HOST_CLUSTER_UNAVAILABLE = 'HostClusterUnavailable';
+
+/**
+ * The host cluster is away: the workloads are not known, so Available is Unknown with the cause;
+ * the phase and the workload numbers stay the last observed, and nothing on the host is created,
+ * pruned or deleted (the finalizer stays). Nimbus does not live behind the host's API: it is
+ * polled as usual and its numbers follow it (set when it answers, removed when it does not).
+ * Polled again after `pollMs` rather than backed off. No Event: Events live on the host.
+ */
+async function hostUnavailable(ctx: ControllerContext, cluster: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
+  const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
+  ctx.log.warn({ stormcluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, err: describeHostError(err) }, 'storm-cluster: host cluster unavailable');
+  const nimbus = await observeNimbus(ctx, cluster);
+  await updateStatus(ctx.store(STORM_CLUSTERS), cluster, {
+    mutate: (s) => {
+      const before = JSON.stringify({ ...s, lastUpdateTime: undefined, conditions: undefined });
+      setNimbusNumbers(s, nimbus.summary);
+      if (JSON.stringify({ ...s, lastUpdateTime: undefined, conditions: undefined }) !== before || s.lastUpdateTime === undefined) s.lastUpdateTime = now(ctx);
+    },
+    conditions: [{ type: 'Available', status: 'Unknown', reason: HOST_CLUSTER_UNAVAILABLE, message }],
+  });
+  return { requeueAfter: pollMs };
+}
+
+/** The numbers that come from Nimbus: from its summary, or removed when it could not be asked. */
+function setNimbusNumbers(s: Record<string, unknown>, summary: ClusterSummary | undefined): void {
+  if (summary) {
+    const { supervisors, topologies, nimbuses } = summary;
+    const total = supervisors.reduce((n, sup) => n + sup.numWorkers, 0);
+    const used = supervisors.reduce((n, sup) => n + sup.numUsedWorkers, 0);
+    const leader = nimbuses.find((n) => n.isLeader);
+    Object.assign(s, {
+      totalSlots: total,
+      usedSlots: used,
+      freeSlots: Math.max(0, total - used),
+      slotsInfo: `${used}/${total}`,
+      topologyCount: topologies.length,
+      nimbusNodes: nimbuses.map((n) => n.host),
+    });
+    if (leader) s.nimbusLeader = leader.host;
+    else delete s.nimbusLeader;
+  } else {
+    for (const field of ['totalSlots', 'usedSlots', 'freeSlots', 'slotsInfo', 'topologyCount', 'nimbusNodes', 'nimbusLeader']) delete s[field];
+  }
 }
 
 function now(ctx: ControllerContext): string {

@@ -28,14 +28,23 @@ export const CHECKSUM_EXIT = 42;
 export const FETCH_EXIT = 43;
 export const STORM_NAME_LABEL = 'storm.apache.org/storm-topology';
 export const JAR_PATH = '/jars/topology.jar';
+/** On a resubmission Job: which resubmission of the revision it is (1, 2, …). */
+export const RESUBMISSION_ANNOTATION = 'storm.apache.org/resubmission';
 const DIGEST_PATH = '/jars/topology.jar.digest';
 const AWS_CLI_IMAGE = 'amazon/aws-cli:2.17.0';
 
 const FAIL_FN = (code: number) => `fail() { echo "$1" > /dev/termination-log; echo "$1" >&2; exit ${code}; }`;
 
-/** The Job name of a submission: `<topology>-submit-<digest of what is submitted>` (≤ 63 characters). */
-export function submitJobName(topologyName: string, stormName: string, topology: TopologySpec): string {
-  const digest = createHash('sha256').update(canonicalJson({ stormName, topology })).digest('hex').slice(0, 8);
+/**
+ * The Job name of a submission: `<topology>-submit-<digest of what is submitted>` (≤ 63
+ * characters). `attempt` > 0 is a resubmission of the same revision after Nimbus lost it: a Job of
+ * its own (the first one completed long ago).
+ */
+export function submitJobName(topologyName: string, stormName: string, topology: TopologySpec, attempt = 0): string {
+  const digest = createHash('sha256')
+    .update(canonicalJson(attempt > 0 ? { stormName, topology, attempt } : { stormName, topology }))
+    .digest('hex')
+    .slice(0, 8);
   const prefix = topologyName.slice(0, 63 - '-submit-'.length - digest.length).replace(/-+$/, '');
   return `${prefix}-submit-${digest}`;
 }
@@ -183,7 +192,7 @@ export function stormJarCommand(spec: StormTopologySpec, topology: TopologySpec,
 }
 
 /** The submission Job of `topology` as Storm topology `stormName` on `cluster`. */
-export function submissionJob(obj: KubeObject, cluster: KubeObject, topology: TopologySpec, stormName: string): V1Job {
+export function submissionJob(obj: KubeObject, cluster: KubeObject, topology: TopologySpec, stormName: string, attempt = 0): V1Job {
   const spec = obj.spec as StormTopologySpec;
   const stormImage = imageRef((cluster.spec as { image?: Record<string, string> } | undefined)?.image);
   const pullPolicy = (cluster.spec as { image?: { pullPolicy?: string } } | undefined)?.image?.pullPolicy;
@@ -200,10 +209,14 @@ export function submissionJob(obj: KubeObject, cluster: KubeObject, topology: To
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: submitJobName(obj.metadata.name!, stormName, topology),
+      name: submitJobName(obj.metadata.name!, stormName, topology, attempt),
       namespace: obj.metadata.namespace,
       labels,
-      annotations: { ...managedByAnnotations(obj), 'storm.apache.org/storm-topology-name': stormName },
+      annotations: {
+        ...managedByAnnotations(obj),
+        'storm.apache.org/storm-topology-name': stormName,
+        ...(attempt > 0 ? { [RESUBMISSION_ANNOTATION]: String(attempt) } : {}),
+      },
     },
     spec: {
       backoffLimit: 2,

@@ -12,7 +12,9 @@
 // Phases (storm-controller's mapping of internal states): Pending (cluster missing or not
 // running), Submitted (the Job runs), Running, Suspended, Updating (recreate in progress, or
 // internalState Rebalancing while Nimbus says REBALANCING), Failed (the Job failed: lastError says
-// why, e.g. a checksum mismatch), Killed (on delete, or the topology vanished from Nimbus).
+// why, e.g. a checksum mismatch), Killed (on delete, or killed outside the API). A deployed topology
+// Nimbus no longer knows (a Nimbus restarted with empty state) is submitted again
+// (`resubmitLost`: Warning TopologyLost, a new submission Job, backoff between attempts).
 import { BatchV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from '../../registry/meta.js';
 import { metricsSummary } from '../../registry/storm.apache.org/stormtopology/promotion.js';
@@ -33,7 +35,7 @@ import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../
 import { managedBySelector, type HostClient, type ManagedType } from '../host-client.js';
 import { splitKey, type Informer } from '../informer.js';
 import { findCondition, updateStatus, type Condition, type ConditionInput } from '../status.js';
-import { lost, metaTime, reconcileBlueGreen, submitting, type TopologyEnv } from './bluegreen.js';
+import { metaTime, reconcileBlueGreen, resubmitLost, submitting, type TopologyEnv } from './bluegreen.js';
 import { jobOutcome, submissionJob, submitJobName, type JobOutcome } from './topology-job.js';
 import { describeHostError, isHostUnavailable, readOrUndefined } from '../http-errors.js';
 import { ignoreNotFound, STORM_CLUSTERS, STORM_TOPOLOGIES } from './workerpool.js';
@@ -142,15 +144,19 @@ async function reconcileTopology(ctx: ControllerContext, key: string, pollMs: nu
   try {
     return isBlueGreen(spec) ? await reconcileBlueGreen(env) : await reconcileRecreate(env);
   } catch (err) {
-    if (isNimbusError(err) && err.transient) {
-      const message = `Nimbus is unreachable: ${err.message}`;
+    if (isNimbusError(err) && (err.transient || err.code === 'TLS')) {
+      // TLS set-up failures (certificate, Secret) are reported like an unreachable Nimbus, polled
+      // at the steady interval: they need a fix outside, not a fast retry.
+      const tls = err.code === 'TLS';
+      const message = tls ? `Nimbus cannot be reached over TLS: ${err.message}` : `Nimbus is unreachable: ${err.message}`;
+      const reason = tls ? 'NimbusTLSError' : 'NimbusUnavailable';
       // Identical events are counted on one Event, so an outage is one Warning, not one per poll.
-      ctx.recorder.event(env.obj, 'Warning', 'NimbusUnavailable', message);
+      ctx.recorder.event(env.obj, 'Warning', reason, message);
       await updateStatus(store, env.obj, {
         mutate: (s) => Object.assign(s, { lastError: message, lastUpdateTime: metaTime(ctx.clock.now()) }),
-        conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NimbusUnavailable', message }],
+        conditions: [{ type: 'Ready', status: 'Unknown', reason, message }],
       });
-      return { requeueAfter: pollMs };
+      return { requeueAfter: tls ? steadyPollMs : pollMs };
     }
     if (isHostUnavailable(err)) return hostUnavailable(ctx, env.obj, err, 'reconciling its submission Job', pollMs);
     throw err;
@@ -200,18 +206,21 @@ function makeEnv(
         throw err;
       }
     },
-    async submit(topology, stormName) {
-      const name = submitJobName(obj.metadata.name!, stormName, topology);
+    async submit(topology, stormName, attempt = 0) {
+      const name = submitJobName(obj.metadata.name!, stormName, topology, attempt);
       let job: V1Job | undefined = await readOrUndefined(() => batch.readNamespacedJob({ namespace, name }));
       if (!job) {
-        job = await batch.createNamespacedJob({ namespace, body: submissionJob(env.obj, cluster, topology, stormName) });
-        ctx.recorder.event(env.obj, 'Normal', 'Submitting', `created Job ${name} to submit ${stormName} with storm jar`);
+        job = await batch.createNamespacedJob({ namespace, body: submissionJob(env.obj, cluster, topology, stormName, attempt) });
+        ctx.recorder.event(env.obj, 'Normal', 'Submitting', `created Job ${name} to submit ${stormName} with storm jar${attempt > 0 ? ` (resubmission ${attempt})` : ''}`);
         return { state: 'Running' } as JobOutcome;
       }
       const outcome = jobOutcome(job);
       if (outcome.state !== 'Failed') return outcome;
       const pods: V1Pod[] = (await host.core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }).catch(() => ({ items: [] as V1Pod[] }))).items;
       return jobOutcome(job, pods);
+    },
+    async deleteSubmission(topology, stormName, attempt) {
+      await jobsType(batch).delete(namespace, submitJobName(obj.metadata.name!, stormName, topology, attempt));
     },
     async kill(name, waitSecs) {
       const summary = await env.summaryOf(name);
@@ -270,7 +279,20 @@ async function settle(
 ): Promise<ReconcileResult> {
   const { nimbus, spec, ctx } = env;
   let state = summary.status;
-  if (state === 'KILLED') return lost(env, name);
+  if (state === 'KILLED') {
+    // Killed outside the API (ours are killed only on delete or replacement): reported, and
+    // resubmitted once Nimbus has removed it (resubmitLost).
+    const message = `Storm topology ${name} was killed outside the API; it is submitted again once Nimbus removes it`;
+    await env.write({ phase: 'Killed', internalState: 'Killed', lastError: message }, [{ type: 'Ready', status: 'False', reason: 'Killed', message }]);
+    return { requeueAfter: env.pollMs };
+  }
+  const lostCondition = findCondition(env.status.conditions as Condition[] | undefined, 'TopologyLost');
+  const found: ConditionInput[] = [];
+  if (lostCondition?.status === 'True') {
+    const message = `${name} runs again as ${summary.id}`;
+    found.push({ type: 'TopologyLost', status: 'False', reason: 'Resubmitted', message });
+    ctx.recorder.event(env.obj, 'Normal', 'Resubmitted', message);
+  }
   let requeue = env.steadyPollMs;
   if (spec.suspend && state === 'ACTIVE') {
     await nimbus.deactivate(name);
@@ -327,10 +349,13 @@ async function settle(
   }
   fields.phase = phase;
   fields.lastError = undefined;
+  // A resubmitted active blue-green version runs under a new id.
+  const blueGreen = env.status.blueGreen;
+  if (blueGreen?.activeTopologyName === name && blueGreen.activeTopologyId !== summary.id) fields.blueGreen = { ...blueGreen, activeTopologyId: summary.id };
   Object.assign(fields, extra.fields ?? {});
   if (extra.fields?.internalState && phase === 'Running') fields.internalState = extra.fields.internalState;
   else if (phase !== 'Running') fields.internalState = fields.internalState ?? phase;
-  await env.write(fields, [dependency, ready, ...(extra.conditions ?? [])]);
+  await env.write(fields, [dependency, ready, ...found, ...(extra.conditions ?? [])]);
   return { requeueAfter: requeue };
 }
 
@@ -343,7 +368,7 @@ async function reconcileRecreate(env: TopologyEnv): Promise<ReconcileResult> {
   const summary = await env.summaryOf(name);
   const deployed = current !== undefined && sameTopology(current.topology, spec.topology);
   if (deployed) {
-    if (!summary) return lost(env, name);
+    if (!summary) return resubmitLost(env, name, spec.topology);
     return env.settle(name, summary);
   }
 
@@ -433,7 +458,7 @@ async function finalize(
         summary = await nimbus.getTopologySummaryByName(name);
       } catch (err) {
         if (isNimbusError(err, 'NotAlive')) continue;
-        if (isNimbusError(err) && err.transient) return deletionBlocked(ctx, obj, name, err, pollMs);
+        if (isNimbusError(err) && (err.transient || err.code === 'TLS')) return deletionBlocked(ctx, obj, name, err, pollMs);
         throw err;
       }
       if (summary.status === 'KILLED') continue;
@@ -442,7 +467,7 @@ async function finalize(
         ctx.recorder.event(obj, 'Normal', 'Killed', `killed ${name} (wait ${waitSecs}s)`);
       } catch (err) {
         if (isNimbusError(err, 'NotAlive')) continue;
-        if (isNimbusError(err) && err.transient) return deletionBlocked(ctx, obj, name, err, pollMs);
+        if (isNimbusError(err) && (err.transient || err.code === 'TLS')) return deletionBlocked(ctx, obj, name, err, pollMs);
         throw err;
       }
       pending.push(name);

@@ -4,7 +4,10 @@
 // `deploymentName`, `hpaName`, conditions Ready and Autoscaling) and in the two prom-client gauges,
 // and removes the host objects behind the finalizer `storm.apache.org/stormworkerpool-finalizer`.
 // Host objects are not watched: the pool is polled (`pollMs`) until its workers are ready, then
-// slowly.
+// slowly. A host cluster that does not answer (isHostUnavailable) is reported as Ready=Unknown,
+// reason HostClusterUnavailable, with the phase and replica counts the last observed; nothing is
+// created or deleted, the finalizer stays, and the pool is polled again at `pollMs` (not the
+// per-key backoff).
 import { AutoscalingV2Api, type KubernetesObject, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { isStatusError } from '../../apiserver/errors.js';
 import type { KubeObject } from '../../registry/meta.js';
@@ -16,7 +19,7 @@ import { NAMESPACE_INDEX, splitKey, type Informer } from '../informer.js';
 import { updateStatus, type ConditionInput } from '../status.js';
 import { WorkerPoolMetrics } from './metrics.js';
 import { workerDeployment, workerDeploymentName, workerHpa, workerHpaName, workerService } from './workerpool-resources.js';
-import { httpCode, readOrUndefined } from '../http-errors.js';
+import { describeHostError, httpCode, isHostUnavailable, readOrUndefined } from '../http-errors.js';
 
 export const WORKER_POOL_FINALIZER = 'storm.apache.org/stormworkerpool-finalizer';
 export const STORM_WORKER_POOLS = 'stormworkerpools.storm.apache.org';
@@ -152,7 +155,13 @@ async function reconcilePool(
   const topologyName = String(pool.spec?.topologyRef ?? '');
   if (isBeingDeleted(pool)) {
     if (!hasFinalizer(pool, WORKER_POOL_FINALIZER)) return;
-    const deleted = await host.deleteManaged(pool, [hpaApi(host).managed, host.types.services, host.types.deployments]);
+    let deleted: string[];
+    try {
+      deleted = await host.deleteManaged(pool, [hpaApi(host).managed, host.types.services, host.types.deployments]);
+    } catch (err) {
+      if (isHostUnavailable(err)) return hostUnavailable(ctx, pool, err, 'deleting its worker objects', o.pollMs);
+      throw err;
+    }
     if (deleted.length > 0) ctx.recorder.event(pool, 'Normal', 'Deleted', `deleted ${deleted.join(', ')}`);
     o.metrics.forget(namespace ?? '', name);
     await removeFinalizer(store, pool, WORKER_POOL_FINALIZER);
@@ -210,6 +219,7 @@ async function reconcilePool(
     if (autoscaled) autoscaler = await applyHostObject(hpa.api, workerHpa(withFinalizer, topologyName));
     else await hpa.managed.delete(namespace!, workerHpaName(name));
   } catch (err) {
+    if (isHostUnavailable(err)) return hostUnavailable(ctx, withFinalizer, err, 'applying its worker objects', o.pollMs);
     const message = `applying the worker objects failed: ${(err as Error).message ?? String(err)}`;
     await updateStatus(store, withFinalizer, {
       mutate: (s) => Object.assign(s, { phase: 'Failed', message, lastUpdateTime: now(ctx) }),
@@ -264,6 +274,24 @@ async function reconcilePool(
   });
   observe(phase, { desired, current: replicas, ready, available, updated });
   return { requeueAfter: allReady ? o.steadyPollMs : o.pollMs };
+}
+
+/**
+ * The host cluster is away: the workers' state is not known, so Ready is Unknown with the cause
+ * (also in `status.message`); the phase, the replica counts and the gauges stay the last observed,
+ * and nothing on the host is created or deleted (the finalizer stays). Polled again after
+ * `pollMs` rather than backed off. No Event: Events live on the host.
+ */
+async function hostUnavailable(ctx: ControllerContext, pool: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
+  const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
+  ctx.log.warn({ stormworkerpool: `${pool.metadata.namespace}/${pool.metadata.name}`, err: describeHostError(err) }, 'storm-workerpool: host cluster unavailable');
+  await updateStatus(ctx.store(STORM_WORKER_POOLS), pool, {
+    mutate: (s) => {
+      if (s.message !== message) Object.assign(s, { message, lastUpdateTime: now(ctx) });
+    },
+    conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }],
+  });
+  return { requeueAfter: pollMs };
 }
 
 function now(ctx: ControllerContext): string {

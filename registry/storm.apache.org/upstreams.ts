@@ -20,11 +20,28 @@ export interface NimbusClientSettings {
   retryDelay?: number;
 }
 
+/**
+ * TLS to Nimbus (spec.nimbus.thrift.useTLS with spec.nimbus.thrift.tls). The client material is
+ * the host-cluster Secret `certSecret` in `secretNamespace` (the StormCluster's namespace):
+ * `ca.crt` (the CAs trusted for the Nimbus certificate; without it the system CAs), `tls.crt` +
+ * `tls.key` (a client certificate, optional; both or neither) — a `kubernetes.io/tls` Secret.
+ */
+export interface NimbusTlsSettings {
+  certSecret?: string;
+  secretNamespace: string;
+  /** Accept any Nimbus certificate (no chain or name check). */
+  insecureSkipVerify: boolean;
+  /** The name the Nimbus certificate must be valid for: the host as the cluster names it. */
+  serverName: string;
+}
+
 export interface NimbusAddress {
   host: string;
   port: number;
   /** Pool and timeout settings; defaults as in the StormCluster schema when absent. */
   settings?: NimbusClientSettings;
+  /** Present when Nimbus is spoken to over TLS; plaintext otherwise. */
+  tls?: NimbusTlsSettings;
 }
 
 export interface ErrorInfo {
@@ -206,8 +223,10 @@ export const NIMBUS = upstreamKey<NimbusPool>('storm.nimbus');
  * - InvalidTopology, Authorization: the Thrift exceptions of those names.
  * - Unavailable: Nimbus cannot be reached (connection refused/reset, closed). Timeout: no answer in time.
  * - Protocol: a malformed or oversized frame, an unknown method, an application exception.
+ * - TLS: TLS cannot be set up: the handshake failed (certificate not trusted, wrong name, client
+ *   certificate refused) or the TLS Secret is missing, malformed or unreadable. Not retried.
  */
-export type NimbusErrorCode = 'NotAlive' | 'AlreadyAlive' | 'InvalidTopology' | 'Authorization' | 'Unavailable' | 'Timeout' | 'Protocol';
+export type NimbusErrorCode = 'NotAlive' | 'AlreadyAlive' | 'InvalidTopology' | 'Authorization' | 'Unavailable' | 'Timeout' | 'Protocol' | 'TLS';
 
 export class NimbusError extends Error {
   readonly code: NimbusErrorCode;
@@ -234,7 +253,7 @@ export function isNimbusError(error: unknown, code?: NimbusErrorCode): error is 
 interface ClusterSpecView {
   managementMode?: string;
   resourceNames?: { nimbusService?: string };
-  nimbus?: { thrift?: NimbusClientSettings & { port?: number } };
+  nimbus?: { thrift?: NimbusClientSettings & { port?: number; useTLS?: boolean; tls?: { certSecret?: string; insecureSkipVerify?: boolean } } };
 }
 
 /** Annotation `host:port` that overrides where the server dials a cluster's Nimbus (a server outside the host cluster, a port-forward). */
@@ -243,7 +262,8 @@ export const NIMBUS_ENDPOINT_ANNOTATION = 'storm.apache.org/nimbus-endpoint';
 /**
  * Where a StormCluster's Nimbus answers, from its spec: the Nimbus Service's cluster DNS name
  * (`<name>-nimbus` in create mode, `spec.resourceNames.nimbusService` in reference mode) and
- * `spec.nimbus.thrift.port`, with the thrift client settings; the annotation
+ * `spec.nimbus.thrift.port`, with the thrift client settings and, with `useTLS`, the TLS settings
+ * (the certificate must be valid for that host name); the annotation
  * `storm.apache.org/nimbus-endpoint: host:port` overrides host and port.
  */
 export function nimbusAddressOf(cluster: KubeObject): NimbusAddress {
@@ -252,8 +272,18 @@ export function nimbusAddressOf(cluster: KubeObject): NimbusAddress {
   const service = spec.managementMode === 'reference' && spec.resourceNames?.nimbusService ? spec.resourceNames.nimbusService : nimbusServiceName(cluster.metadata.name ?? '');
   const { port, ...settings } = spec.nimbus?.thrift ?? {};
   const override = /^(.+):(\d{1,5})$/.exec(cluster.metadata.annotations?.[NIMBUS_ENDPOINT_ANNOTATION] ?? '');
-  if (override) return { host: override[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(override[2]), settings: withoutTls(settings) };
-  return { host: `${service}.${namespace}.svc`, port: port ?? 6627, settings: withoutTls(settings) };
+  const host = override ? override[1]!.replace(/^\[(.*)\]$/, '$1') : `${service}.${namespace}.svc`;
+  const address: NimbusAddress = { host, port: override ? Number(override[2]) : (port ?? 6627), settings: withoutTls(settings) };
+  const thrift = spec.nimbus?.thrift;
+  if (thrift?.useTLS) {
+    address.tls = {
+      ...(thrift.tls?.certSecret ? { certSecret: thrift.tls.certSecret } : {}),
+      secretNamespace: namespace,
+      insecureSkipVerify: thrift.tls?.insecureSkipVerify === true,
+      serverName: host,
+    };
+  }
+  return address;
 }
 
 /** Name of the Nimbus Service the server creates for a cluster in create mode. */
@@ -269,7 +299,7 @@ function withoutTls(settings: Record<string, unknown>): NimbusClientSettings {
 /**
  * The API error for a failed Nimbus call about `ref` (the object the request named):
  * NotAlive and AlreadyAlive → 409 Conflict, InvalidTopology → 400 BadRequest, Authorization →
- * 403 Forbidden, Unavailable and Timeout → 503 ServiceUnavailable, Protocol → 500 InternalError.
+ * 403 Forbidden, Unavailable, Timeout and TLS → 503 ServiceUnavailable, Protocol → 500 InternalError.
  * Anything that is not a NimbusError goes through `toStatusError`.
  */
 export function nimbusErrorToStatus(err: unknown, ref: ResourceRef & { name: string }): StatusError {
@@ -287,6 +317,8 @@ export function nimbusErrorToStatus(err: unknown, ref: ResourceRef & { name: str
     case 'Unavailable':
     case 'Timeout':
       return serviceUnavailable(`${where} is unavailable: ${err.message}`);
+    case 'TLS':
+      return serviceUnavailable(`${where} cannot be reached over TLS: ${err.message}`);
     case 'Protocol':
       return internalError(`unexpected answer from ${where}: ${err.message}`);
   }

@@ -197,6 +197,14 @@ function crudCases(): CrudCase[] {
       remove: (namespace, name) => apps.deleteNamespacedStatefulSet({ namespace, name }),
     },
     {
+      kind: 'DaemonSet',
+      apiVersion: 'apps/v1',
+      create: (namespace, name) => apps.createNamespacedDaemonSet({ namespace, body: { metadata: { name }, spec: { selector: { matchLabels: { app: 'x' } }, template } } }),
+      read: (namespace, name) => apps.readNamespacedDaemonSet({ namespace, name }),
+      list: (namespace) => apps.listNamespacedDaemonSet({ namespace }),
+      remove: (namespace, name) => apps.deleteNamespacedDaemonSet({ namespace, name }),
+    },
+    {
       kind: 'Job',
       apiVersion: 'batch/v1',
       create: (namespace, name) => batch.createNamespacedJob({ namespace, body: { metadata: { name }, spec: { template: { spec: { ...template.spec, restartPolicy: 'Never' } } } } }),
@@ -405,6 +413,40 @@ test('deployments and statefulsets report ready replicas, scale and partial read
   const scale = await apps.readNamespacedStatefulSetScale({ namespace: ns, name: 's' });
   t.is(scale.status?.selector, 'app=w');
   t.deepEqual(cluster.kubelet.errors.map((e) => e.message), [], 'the kubelet met no unexpected error');
+});
+
+test('daemonsets report a ready pod per eligible node, follow nodes and partial readiness (stand-in host cluster)', async (t) => {
+  // Its own cluster: the test adds and cordons nodes, which the shared cluster's other tests schedule onto.
+  const own = await startHostCluster({ kubelet: { nodes: ['node-a', 'node-b', 'node-c'] } });
+  t.teardown(() => own.stop());
+  const okc = own.kubeConfig();
+  const core = okc.makeApiClient(k8s.CoreV1Api);
+  const apps = okc.makeApiClient(k8s.AppsV1Api);
+  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  await own.kubelet.settled();
+  await core.patchNode({ name: 'node-b', body: { metadata: { labels: { storm: 'yes' } } } }, merge);
+  await core.patchNode({ name: 'node-c', body: { metadata: { labels: { storm: 'yes' } } } }, merge);
+  const template = (nodeSelector?: Record<string, string>) => ({
+    metadata: { labels: { app: 'd' } },
+    spec: { containers: [{ name: 'c', image: 'x' }], ...(nodeSelector ? { nodeSelector } : {}) },
+  });
+  await apps.createNamespacedDaemonSet({ namespace: 'default', body: { metadata: { name: 'all' }, spec: { selector: { matchLabels: { app: 'd' } }, template: template() } } });
+  await apps.createNamespacedDaemonSet({
+    namespace: 'default',
+    body: { metadata: { name: 'storm' }, spec: { selector: { matchLabels: { app: 'd' } }, template: template({ storm: 'yes' }) } },
+  });
+  await own.kubelet.settled();
+  const read = async (name: string) => (await apps.readNamespacedDaemonSet({ namespace: 'default', name })).status;
+  t.like(await read('all'), { desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, numberAvailable: 3, numberMisscheduled: 0, observedGeneration: 1 });
+  t.like(await read('storm'), { desiredNumberScheduled: 2, numberReady: 2 });
+
+  // A cordoned node no longer counts; partial readiness leaves the rest unavailable.
+  await core.patchNode({ name: 'node-c', body: { spec: { unschedulable: true } } }, merge);
+  own.kubelet.setReadyReplicas('DaemonSet', 'default', 'all', 1);
+  await own.kubelet.settled();
+  t.like(await read('all'), { desiredNumberScheduled: 2, numberReady: 1, numberAvailable: 1, numberUnavailable: 1 });
+  t.like(await read('storm'), { desiredNumberScheduled: 1, numberReady: 1 });
+  t.deepEqual(own.kubelet.errors.map((e) => e.message), [], 'the kubelet met no unexpected error');
 });
 
 test('autoscalers keep their target within min and max and follow a recommended count (stand-in host cluster)', async (t) => {

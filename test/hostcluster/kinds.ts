@@ -370,6 +370,21 @@ export function createHostKinds(context?: HostKindsContext): KindDeclaration[] {
       columns: [nameColumn, readyColumn('status.readyReplicas', 'spec.replicas', 'Ready replicas of desired replicas.'), ageColumn],
     }),
     declare({
+      group: 'apps',
+      versions: ['v1'],
+      kind: 'DaemonSet',
+      plural: 'daemonsets',
+      shortNames: ['ds'],
+      categories: ['all'],
+      namespaced: true,
+      columns: [
+        nameColumn,
+        pathColumn('Desired', 'integer', 'status.desiredNumberScheduled', 'Nodes that should run the daemon pod.'),
+        pathColumn('Ready', 'integer', 'status.numberReady', 'Nodes running a ready daemon pod.'),
+        ageColumn,
+      ],
+    }),
+    declare({
       group: 'batch',
       versions: ['v1'],
       kind: 'Job',

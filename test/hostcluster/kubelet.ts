@@ -2,7 +2,7 @@
 // controllers tests need: it watches the stores directly and writes status through
 // `store.statusStore()`, one object at a time from a deduplicated queue. Pods are scheduled and
 // become Running/Ready (or stay Pending and Unschedulable while held); Deployments and
-// StatefulSets report their replicas ready; Jobs run until a test scripts their outcome; PVCs are
+// StatefulSets report their replicas ready, DaemonSets a ready pod on every eligible node; Jobs run until a test scripts their outcome; PVCs are
 // Bound and follow a growing storage request; HorizontalPodAutoscalers keep their target within
 // min/max (there is no metrics API; a test may recommend a count); nodes register Ready;
 // namespaces are Active and their contents go with them. Node metrics are whatever volume stats
@@ -15,6 +15,7 @@ import type { Store } from '../../registry/store.js';
 import type { VolumeStats, VolumeStatsEntry } from './metrics.js';
 import {
   autoscalerDecision,
+  daemonSetStatus,
   deploymentStatus,
   jobStatus,
   nodeInternalIP,
@@ -45,12 +46,13 @@ export const FALLBACK_NODE = 'node-1';
 /** Which pods to keep Pending and Unschedulable: all, none, a label selector, or a predicate. */
 export type PodHold = boolean | string | ((pod: KubeObject) => boolean);
 
-type Resource = 'pods' | 'deployments' | 'statefulsets' | 'jobs' | 'persistentvolumeclaims' | 'nodes' | 'namespaces' | 'horizontalpodautoscalers';
+type Resource = 'pods' | 'deployments' | 'statefulsets' | 'daemonsets' | 'jobs' | 'persistentvolumeclaims' | 'nodes' | 'namespaces' | 'horizontalpodautoscalers';
 
 const STORE_KEYS: Record<Resource, string> = {
   pods: 'pods.core',
   deployments: 'deployments.apps',
   statefulsets: 'statefulsets.apps',
+  daemonsets: 'daemonsets.apps',
   jobs: 'jobs.batch',
   persistentvolumeclaims: 'persistentvolumeclaims.core',
   nodes: 'nodes.core',
@@ -176,9 +178,9 @@ export class SimulatedKubelet {
     this.resyncInBackground('pods');
   }
 
-  /** How many replicas of a Deployment or StatefulSet report ready; undefined: all of them. */
-  setReadyReplicas(kind: 'Deployment' | 'StatefulSet', namespace: string, name: string, ready: number | undefined): void {
-    const resource: Resource = kind === 'Deployment' ? 'deployments' : 'statefulsets';
+  /** How many replicas of a Deployment or StatefulSet (pods of a DaemonSet) report ready; undefined: all of them. */
+  setReadyReplicas(kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', namespace: string, name: string, ready: number | undefined): void {
+    const resource: Resource = kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
     const key = `${resource}/${namespace}/${name}`;
     if (ready === undefined) this.readyOverrides.delete(key);
     else this.readyOverrides.set(key, ready);
@@ -261,6 +263,8 @@ export class SimulatedKubelet {
             this.enqueue(resource, namespace, name!);
             // The autoscalers of a workload look again when it changes.
             if (resource === 'deployments' || resource === 'statefulsets') this.enqueueAutoscalers(namespace!);
+            // A node that comes, goes or changes changes where DaemonSets run.
+            if (resource === 'nodes') this.resyncInBackground('daemonsets');
           }
         }
       } catch (err) {
@@ -352,6 +356,10 @@ export class SimulatedKubelet {
         return this.writeStatus(store, current, () => deploymentStatus(current, this.readyOverrides.get(`deployments/${key}`), now));
       case 'statefulsets':
         return this.writeStatus(store, current, () => statefulSetStatus(current, this.readyOverrides.get(`statefulsets/${key}`)));
+      case 'daemonsets': {
+        const nodes = (await this.stores.nodes.list({})).items;
+        return this.writeStatus(store, current, () => daemonSetStatus(current, nodes, this.readyOverrides.get(`daemonsets/${key}`)));
+      }
       case 'jobs':
         return this.writeStatus(store, current, (obj) => jobStatus(obj, this.jobScripts.get(key) ?? this.options.defaultJobOutcome, now));
       case 'persistentvolumeclaims':

@@ -219,6 +219,35 @@ export function statefulSetStatus(obj: KubeObject, readyOverride: number | undef
   });
 }
 
+/** The nodes a DaemonSet runs on: schedulable ones whose labels match its pods' `nodeSelector`. */
+export function daemonSetNodes(obj: KubeObject, nodes: KubeObject[]): string[] {
+  const selector = (fieldAt(obj, 'spec.template.spec.nodeSelector') ?? {}) as Record<string, string>;
+  return nodes
+    .filter((node) => nodeSchedulable(node) && Object.entries(selector).every(([k, v]) => node.metadata.labels?.[k] === v))
+    .map((node) => node.metadata.name!)
+    .sort();
+}
+
+/**
+ * A DaemonSet rolled out to its current template on every eligible node (`daemonSetNodes`), with
+ * `ready` of those pods ready (all unless overridden). The four scheduling counts are always
+ * written, as kube's DaemonSetStatus has no omitempty on them; the others are omitted when zero.
+ */
+export function daemonSetStatus(obj: KubeObject, nodes: KubeObject[], readyOverride: number | undefined): Status {
+  const desired = daemonSetNodes(obj, nodes).length;
+  const ready = Math.min(readyOverride ?? desired, desired);
+  return withoutUndefined({
+    observedGeneration: obj.metadata.generation,
+    currentNumberScheduled: desired,
+    desiredNumberScheduled: desired,
+    numberMisscheduled: 0,
+    numberReady: ready,
+    updatedNumberScheduled: count(desired),
+    numberAvailable: count(ready),
+    numberUnavailable: count(desired - ready),
+  });
+}
+
 // ---- jobs -------------------------------------------------------------------------------------
 
 export type JobOutcome = 'Complete' | 'Failed';

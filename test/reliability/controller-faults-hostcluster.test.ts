@@ -13,20 +13,18 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import test from 'ava';
 import { PERFORMER_FINALIZER } from '../../controllers/hourglass/performer.js';
-import { findCondition, type Condition } from '../../controllers/status.js';
 import type { PerformerStatus } from '../../registry/hourglass.eigenlayer.io/performer/types.js';
 import type { KubeObject } from '../../registry/meta.js';
 import type { Store } from '../../registry/store.js';
 import { create, sample } from '../controllers/helpers.js';
 import { eventually, PERFORMERS, StandInNetwork, startHourglassServer, type HourglassServer } from '../hourglass/helpers.js';
-import { startHostCluster, type HostCluster, type HostOutage } from '../hostcluster/index.js';
+import { startHostCluster, type HostCluster } from '../hostcluster/index.js';
+import { absent, condition, EXPECTED_ERROR, OUTAGES } from './host-outage.js';
 import { startStandInPerformer, type StandInPerformer } from '../stand-ins/performer/index.js';
 import { HOST_UNAVAILABLE_CONDITION } from '../../controllers/pvcchonker/controller.js';
 import { createClaim, cycles, ensureStorageClasses, requestOf, setUsage, startChonkerServer } from '../pvcchonker/helpers.js';
 import { completeSubmission, condition as stormCondition, createObject, getObject, phaseIs, runningCluster, startStormHarness, topologyObject } from '../storm/topology-harness.js';
 
-const OUTAGES: HostOutage[] = ['unavailable', 'refused'];
-const EXPECTED_ERROR: Record<HostOutage, RegExp> = { unavailable: /HTTP 503: the stand-in host cluster is unavailable/, refused: /ECONNREFUSED/ };
 
 let host: HostCluster;
 let core: CoreV1Api;
@@ -49,13 +47,7 @@ test.after.always(async () => {
 });
 
 const statusOf = (o: KubeObject) => (o.status ?? {}) as PerformerStatus;
-const condition = (o: KubeObject, type: string) => findCondition(o.status?.conditions as Condition[] | undefined, type);
 const podsOf = async (ns: string, name: string): Promise<V1Pod[]> => (await core.listNamespacedPod({ namespace: ns, labelSelector: `hourglass.eigenlayer.io/performer=${name}` })).items;
-const absent = (read: () => Promise<unknown>) =>
-  read().then(
-    () => false,
-    (err: { code?: number }) => err.code === 404,
-  );
 /** Host objects read in-process (the host's API is down for clients, not for the test). */
 const hostPodExists = (ns: string, name: string) => host.stores.get('pods.core')!.get({ namespace: ns, name }).then(() => true, () => false);
 

@@ -1,7 +1,7 @@
 // The StormCluster controller in a real server against the stand-in host cluster (the project's own
 // server with the built-in kinds; kube-apiserver cannot run here) and the stand-in Nimbus (a Thrift
 // server from the same IDL; a real Nimbus cannot run here), through the real Thrift client pool.
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import test from 'ava';
 import { parse } from 'yaml';
 import { STORM_CLUSTER_FINALIZER, stormClusterController } from '../../controllers/storm/cluster.js';
@@ -29,7 +29,7 @@ test.before(async () => {
   host = await startHostCluster();
   core = host.kubeConfig().makeApiClient(CoreV1Api);
   apps = host.kubeConfig().makeApiClient(AppsV1Api);
-  for (const name of ['create-ns', 'ref-ns', 'life-ns']) await core.createNamespace({ body: { metadata: { name } } });
+  for (const name of ['create-ns', 'ref-ns', 'life-ns', 'ds-ns']) await core.createNamespace({ body: { metadata: { name } } });
   nimbus = await startStandInNimbus();
   nimbus.supervisors = [
     { host: 'sup-0', uptimeSecs: 10, numWorkers: 4, numUsedWorkers: 3, supervisorId: 's0' },
@@ -239,4 +239,49 @@ test.serial('spec changes reach the host objects, disabled parts are pruned, del
   t.is((await apps.listNamespacedDeployment({ namespace: ns })).items.length, 0);
   t.is((await core.listNamespacedService({ namespace: ns })).items.length, 0);
   t.is((await core.listNamespacedConfigMap({ namespace: ns, labelSelector: selector })).items.length, 0);
+});
+
+test.serial('Supervisors as a DaemonSet: its shape, supervisorReady from numberReady, switching mode removes the other object (stand-in host cluster, stand-in Nimbus)', async (t) => {
+  const ns = 'ds-ns';
+  const readDaemonSet = () => apps.readNamespacedDaemonSet({ namespace: ns, name: 'daemon-supervisor' });
+  const readDeployment = () => apps.readNamespacedDeployment({ namespace: ns, name: 'daemon-supervisor' });
+  const supervisorReadyIs = (n: number) =>
+    eventually(async () => {
+      const obj = await getCluster(ns, 'daemon');
+      return obj.status?.observedGeneration === obj.metadata.generation && obj.status?.phase === 'Running' && obj.status?.supervisorReady === n ? obj : undefined;
+    }, `supervisorReady ${n}`);
+  // The sample's supervisors select nodes labelled workload=storm; no node has it yet.
+  await createCluster(createModeCluster(ns, 'daemon', (c) => (c.spec.supervisor.deploymentMode = 'daemonset')));
+
+  const ds = await eventually(() => readDaemonSet().catch(() => undefined), 'the supervisor DaemonSet');
+  t.like(ds.metadata!.labels, { 'app.kubernetes.io/managed-by': 'operators-apiserver', 'app.kubernetes.io/component': 'supervisor', 'operators-apiserver.io/owner-name': 'daemon' });
+  t.false('replicas' in (ds.spec as object), 'a DaemonSet has no replica count');
+  const pod = ds.spec!.template.spec!;
+  t.like(ds.spec!.template.metadata!.labels, ds.spec!.selector.matchLabels!, 'the selector matches its pods');
+  t.deepEqual(pod.containers[0]!.command, ['storm', 'supervisor']);
+  t.deepEqual(pod.containers[0]!.ports!.map((p) => p.containerPort), [6700, 6701, 6702, 6703]);
+  t.deepEqual(pod.nodeSelector, { workload: 'storm' });
+  t.true(await notFound(readDeployment), 'no supervisor Deployment in daemonset mode');
+  await supervisorReadyIs(0);
+
+  // A node that matches the selector: the DaemonSet's pod there is ready, and status follows.
+  await core.patchNode({ name: 'node-1', body: { metadata: { labels: { workload: 'storm' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await eventually(async () => (await readDaemonSet()).status?.numberReady === 1, 'the DaemonSet ready on node-1');
+  await supervisorReadyIs(1);
+
+  // deployment mode: the Deployment replaces the DaemonSet.
+  await editCluster(ns, 'daemon', (c) => (c.spec.supervisor.deploymentMode = 'deployment'));
+  await eventually(() => notFound(readDaemonSet), 'the DaemonSet pruned');
+  t.is((await readDeployment()).spec!.replicas, 3);
+  await supervisorReadyIs(3);
+
+  // And back.
+  await editCluster(ns, 'daemon', (c) => (c.spec.supervisor.deploymentMode = 'daemonset'));
+  await eventually(() => notFound(readDeployment), 'the Deployment pruned');
+  await eventually(() => readDaemonSet().catch(() => undefined), 'the DaemonSet again');
+  await supervisorReadyIs(1);
+
+  await clusters.delete({ namespace: ns, name: 'daemon' }, { dryRun: false });
+  await eventually(() => notFound(() => getCluster(ns, 'daemon')), 'the cluster to be deleted');
+  t.is((await apps.listNamespacedDaemonSet({ namespace: ns })).items.length, 0, 'deletion removes the DaemonSet');
 });

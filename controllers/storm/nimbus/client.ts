@@ -6,9 +6,13 @@
 // One call at a time per connection (the pool hands a connection to one caller). A call that times
 // out or fails at the transport leaves the connection unusable: a late reply could otherwise be
 // read as the answer to the next call.
+//
+// With `tls` the same frames go over a TLS socket (Nimbus's `nimbus.thrift.tls.port`); the
+// connection counts as open once the handshake is done, and TLS failures are NimbusError code TLS.
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { NimbusError } from '../../../registry/storm.apache.org/upstreams.js';
-import { fromThriftFailure, transportError } from './errors.js';
+import { fromThriftFailure, tlsConnectionError, transportError } from './errors.js';
 import { nimbusService, StrictBinaryProtocol, strictBinaryProtocol, thriftRuntime, type NimbusGeneratedClient } from './generated.js';
 
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
@@ -18,12 +22,16 @@ export interface ConnectionOptions {
   port: number;
   connectTimeoutMs: number;
   maxFrameBytes?: number;
+  /** TLS options (CA, client certificate, verification); plaintext when absent. */
+  tls?: TlsConnectionOptions;
 }
 
 export class NimbusConnection {
   readonly endpoint: string;
   /** When the connection last finished a call (or opened), for the pool's idle timeout. */
   lastUsed = Date.now();
+  /** The pool's fingerprint of the TLS material the connection was opened with (undefined: plaintext). */
+  tlsFingerprint: string | undefined;
   private readonly client: NimbusGeneratedClient;
   private readonly maxFrameBytes: number;
   private buffered: Buffer = Buffer.alloc(0);
@@ -34,36 +42,39 @@ export class NimbusConnection {
     private readonly socket: Socket,
     endpoint: string,
     maxFrameBytes: number,
+    tls: boolean,
   ) {
     this.endpoint = endpoint;
     this.maxFrameBytes = maxFrameBytes;
     const output = new thriftRuntime.TFramedTransport(undefined, (frame: Buffer) => this.send(frame));
     this.client = new nimbusService.Client(output, StrictBinaryProtocol);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (err) => this.fail(transportError(err, this.endpoint, 'connection to Nimbus failed')));
+    // TLS 1.3: a refused client certificate arrives as an alert after the client's handshake is done.
+    socket.on('error', (err) => this.fail(tls ? tlsConnectionError(err, this.endpoint, false) : transportError(err, this.endpoint, 'connection to Nimbus failed')));
     socket.on('close', () => this.fail(new NimbusError('Unavailable', 'Nimbus closed the connection', { endpoint: this.endpoint })));
   }
 
-  /** Opens a connection; rejects with Unavailable (refused, unreachable) or Timeout. */
+  /** Opens a connection (TLS: through the handshake); rejects with Unavailable (refused, unreachable), Timeout, or TLS. */
   static open(options: ConnectionOptions): Promise<NimbusConnection> {
     const endpoint = `${options.host}:${options.port}`;
+    const tls = options.tls !== undefined;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: options.host, port: options.port });
+      const socket = tls ? connectTls({ ...options.tls, host: options.host, port: options.port }) : connect({ host: options.host, port: options.port });
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new NimbusError('Timeout', `connecting to Nimbus took longer than ${options.connectTimeoutMs} ms`, { endpoint }));
+        reject(new NimbusError('Timeout', `connecting to Nimbus${tls ? ' over TLS' : ''} took longer than ${options.connectTimeoutMs} ms`, { endpoint }));
       }, options.connectTimeoutMs);
       const onError = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(transportError(err, endpoint, 'cannot connect to Nimbus'));
+        reject(tls ? tlsConnectionError(err, endpoint, true) : transportError(err, endpoint, 'cannot connect to Nimbus'));
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        resolve(new NimbusConnection(socket, endpoint, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES));
+        resolve(new NimbusConnection(socket, endpoint, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, tls));
       });
     });
   }

@@ -7,11 +7,18 @@
 // than maxIdleTime are closed, except the minIdleConnections most recently used; no connection is
 // opened before it is needed.
 //
+// TLS (address.tls): the pool of an address is keyed by its TLS settings too, so turning TLS on or
+// off, or naming another Secret, gets new connections (the previous pool's idle ones are closed).
+// The Secret's material is read when a connection is opened, at most every `tlsRefreshMs`
+// (default 30 s); when it changed (a rotated Secret), the idle connections are closed. TLS
+// failures (code TLS) are not retried.
+//
 // Retries (maxRetries, delay retryDelay·2^attempt, at most 30 s) happen on transport failures only
 // (Unavailable, Timeout): always when the connection could not be made (nothing was sent), and
 // after the request went out only for reads — a kill, activate, deactivate or rebalance that may
 // have reached Nimbus is not repeated. Thrift exceptions (NotAlive, …) and Protocol errors are
 // never retried.
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type {
   ClusterSummary,
   Nimbus,
@@ -19,6 +26,7 @@ import type {
   NimbusClientSettings,
   NimbusPool,
   NimbusSummary,
+  NimbusTlsSettings,
   RebalanceOptions,
   TopologyInfo,
   TopologyPageInfo,
@@ -26,6 +34,7 @@ import type {
 } from '../../../registry/storm.apache.org/upstreams.js';
 import { NimbusError } from '../../../registry/storm.apache.org/upstreams.js';
 import { NimbusConnection } from './client.js';
+import { materialFingerprint, tlsConnectionOptions, type TlsMaterial, type TlsMaterialSource } from './tls.js';
 import * as convert from './convert.js';
 import { stormTypes } from './generated.js';
 
@@ -50,7 +59,16 @@ export interface NimbusPoolOptions {
   resolve?: (address: NimbusAddress) => { host: string; port: number };
   /** Frame limit both ways (default 1 MiB, Nimbus's nimbus.thrift.max_buffer_size). */
   maxFrameBytes?: number;
+  /**
+   * Where the TLS material of an address with `tls.certSecret` comes from (the server passes the
+   * host cluster's Secrets). Without it such an address fails with code TLS.
+   */
+  tlsMaterial?: TlsMaterialSource;
+  /** How often the material of a TLS address is read again, in ms (default 30 000). */
+  tlsRefreshMs?: number;
 }
+
+const DEFAULT_TLS_REFRESH_MS = 30_000;
 
 export interface AddressPoolStats {
   open: number;
@@ -67,28 +85,45 @@ export class ThriftNimbusPool implements NimbusPool {
 
   forCluster(address: NimbusAddress): Nimbus {
     const target = this.options.resolve?.(address) ?? { host: address.host, port: address.port };
-    const key = `${target.host}:${target.port}`;
+    const endpoint = `${target.host}:${target.port}`;
+    const key = `${endpoint}${tlsKey(address.tls)}`;
     const settings = { ...DEFAULT_SETTINGS, ...definedSettings(address.settings) };
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new AddressPool(target.host, target.port, settings, this.options.maxFrameBytes);
+      pool = new AddressPool(target.host, target.port, settings, this.options.maxFrameBytes, address.tls && { settings: address.tls, source: this.options.tlsMaterial, refreshMs: this.options.tlsRefreshMs ?? DEFAULT_TLS_REFRESH_MS });
       if (this.closed) pool.close();
       this.pools.set(key, pool);
     } else {
       pool.settings = settings; // spec edits apply to the next calls
     }
+    // The same endpoint under other TLS settings (the spec changed): its idle connections go.
+    for (const [other, otherPool] of this.pools) if (other !== key && otherPool.endpoint === endpoint) otherPool.retire();
+    pool.reinstate();
     return new PooledNimbus(pool);
   }
 
-  /** Connection counts of the pool for a (resolved) host:port; for tests and debugging. */
+  /** Connection counts of the pool for a (resolved) host:port (its plaintext pool, else the first); for tests and debugging. */
   stats(endpoint: string): AddressPoolStats | undefined {
-    return this.pools.get(endpoint)?.stats();
+    const pool = this.pools.get(endpoint) ?? [...this.pools.values()].find((p) => p.endpoint === endpoint && !p.retired);
+    return pool?.stats();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const pool of this.pools.values()) pool.close();
   }
+}
+
+/** The part of a pool key that separates TLS settings ('' for plaintext). */
+function tlsKey(tls: NimbusTlsSettings | undefined): string {
+  if (!tls) return '';
+  return `|tls|${tls.secretNamespace}/${tls.certSecret ?? ''}|${tls.insecureSkipVerify ? 'insecure' : 'verify'}|${tls.serverName}`;
+}
+
+interface AddressTls {
+  settings: NimbusTlsSettings;
+  source: TlsMaterialSource | undefined;
+  refreshMs: number;
 }
 
 function definedSettings(settings: NimbusClientSettings | undefined): NimbusClientSettings {
@@ -101,6 +136,9 @@ class AddressPool {
   private readonly waiters: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Not the current pool of its endpoint (the spec's TLS settings changed): connections are not kept. */
+  retired = false;
+  private material: { fingerprint: string; options: TlsConnectionOptions; readAt: number } | undefined;
   readonly endpoint: string;
 
   constructor(
@@ -108,8 +146,45 @@ class AddressPool {
     readonly port: number,
     public settings: Required<NimbusClientSettings>,
     private readonly maxFrameBytes: number | undefined,
+    private readonly tls: AddressTls | undefined,
   ) {
     this.endpoint = `${host}:${port}`;
+  }
+
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    for (const connection of this.idle.splice(0)) connection.close();
+  }
+
+  reinstate(): void {
+    this.retired = false;
+  }
+
+  /**
+   * The node:tls options of a new connection (undefined: plaintext). The material is read again
+   * once `refreshMs` passed; a change closes the idle connections made with the old one.
+   */
+  private async tlsOptions(): Promise<TlsConnectionOptions | undefined> {
+    if (!this.tls) return undefined;
+    const { settings, source, refreshMs } = this.tls;
+    if (this.material && Date.now() - this.material.readAt < refreshMs) return this.material.options;
+    let material: TlsMaterial = {};
+    if (settings.certSecret) {
+      if (!source) throw new NimbusError('TLS', `spec.nimbus.thrift.tls.certSecret names Secret ${settings.secretNamespace}/${settings.certSecret}, but this server cannot read Secrets`, { endpoint: this.endpoint });
+      try {
+        material = await source(settings);
+      } catch (err) {
+        if (err instanceof NimbusError && !err.endpoint) throw new NimbusError(err.code, err.message, { endpoint: this.endpoint, cause: err.cause });
+        throw err;
+      }
+    }
+    const fingerprint = materialFingerprint(material);
+    if (this.material && this.material.fingerprint !== fingerprint) {
+      for (const connection of this.idle.splice(0)) connection.close();
+    }
+    this.material = { fingerprint, options: tlsConnectionOptions(settings, material), readAt: Date.now() };
+    return this.material.options;
   }
 
   stats(): AddressPoolStats {
@@ -151,12 +226,15 @@ class AddressPool {
       if (this.busy < this.settings.maxConnections) {
         this.busy++;
         try {
-          return await NimbusConnection.open({
+          const connection = await NimbusConnection.open({
             host: this.host,
             port: this.port,
             connectTimeoutMs: this.settings.connectionTimeout * 1000,
             maxFrameBytes: this.maxFrameBytes,
+            tls: await this.tlsOptions(),
           });
+          connection.tlsFingerprint = this.material?.fingerprint;
+          return connection;
         } catch (err) {
           this.busy--;
           this.wakeOne();
@@ -186,7 +264,8 @@ class AddressPool {
 
   private release(connection: NimbusConnection): void {
     this.busy--;
-    if (connection.usable && !this.closed) {
+    const current = connection.tlsFingerprint === this.material?.fingerprint;
+    if (connection.usable && !this.closed && !this.retired && current) {
       this.idle.push(connection);
       this.scheduleSweep();
     } else {

@@ -187,6 +187,11 @@ function warnings(obj: KubeObject): string[] {
 
   const strategy = asRecord(spec.deploymentStrategy);
   const blueGreen = asRecord(strategy?.blueGreen);
+  if (strategy?.type !== 'blueGreen' && asRecord(spec.lifecycle)?.updateStrategy === 'rolling') {
+    // Storm cannot replace a running topology in place: there is no rolling update to serve.
+    // Kept under the 256-character limit of a warning header.
+    out.push('spec.lifecycle.updateStrategy: rolling is served as recreate (Storm cannot update a running topology in place); use spec.deploymentStrategy.type: blueGreen to keep a version running during an update');
+  }
   if (strategy?.type === 'blueGreen') {
     if (asRecord(spec.lifecycle)?.updateStrategy === 'rolling') {
       out.push('spec.lifecycle.updateStrategy: ignored when spec.deploymentStrategy.type is blueGreen');

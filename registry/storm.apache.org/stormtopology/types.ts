@@ -101,7 +101,10 @@ export const lifecycleSpec = z
     updateStrategy: z
       .enum(['recreate', 'rolling'])
       .default('recreate')
-      .meta({ description: 'How a changed spec is applied when deploymentStrategy is recreate: kill and resubmit, or rolling.' }),
+      .meta({
+        description:
+          'How a changed spec is applied when deploymentStrategy is recreate. Storm cannot update a running topology in place, so rolling is served as recreate (deactivate, kill, resubmit; the API warns); use deploymentStrategy.type blueGreen to keep a version running during an update.',
+      }),
     preStop: hookSpec.optional(),
     postStart: hookSpec.optional(),
   })
@@ -244,6 +247,12 @@ export const status = z
     deployedVersion: z.string().optional().meta({ description: 'Version running (topology.version, or "unversioned").' }),
     downloadedJarPath: z.string().optional().meta({ description: 'Where the controller keeps the downloaded jar.' }),
     currentRevision: z.int().min(1).optional().meta({ description: 'Revision number of the active version (see history).' }),
+    resubmissions: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: 'Times the active version was submitted again because Nimbus no longer knew it (e.g. restarted with empty state); sets the backoff between attempts.' }),
+    lastResubmitTime: timestamp.optional().meta({ description: 'When the active version was last submitted again after Nimbus lost it.' }),
     history: z.array(revision).optional().meta({ description: 'Recorded revisions, oldest first, at most spec.revisionHistoryLimit.' }),
     blueGreen: blueGreenStatus.optional(),
     conditions: conditions.meta({ description: 'Observations: Ready (reason = internal state) and DependenciesReady.' }),

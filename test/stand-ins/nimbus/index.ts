@@ -7,6 +7,7 @@
 // It converts the upstream's camelCase types to Thrift structs itself (not with the client's
 // converters), so a mistake on one side is not mirrored on the other.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { nimbusService, strictBinaryProtocol, stormTypes, thriftRuntime } from '../../../controllers/storm/nimbus/generated.js';
 import type {
   ComponentAggregateStats,
@@ -62,6 +63,11 @@ export interface StandInNimbusOptions {
   rebalanceMs?: (waitSecs: number) => number;
   /** Frame limit of requests (default 1 MiB); bigger ones close the connection. */
   maxFrameBytes?: number;
+  /**
+   * TLS mode (Nimbus's nimbus.thrift.tls.port): the listener speaks TLS with this certificate;
+   * with `clientCa`, clients must present a certificate signed by it.
+   */
+  tls?: { cert: string; key: string; clientCa?: string };
 }
 
 export interface StandInNimbus {
@@ -77,6 +83,12 @@ export interface StandInNimbus {
   /** Connections open now, and the most open at once since start. */
   readonly openConnections: number;
   readonly peakConnections: number;
+  /** TLS mode: the subject CN of each accepted connection's client certificate ('' without one), in order. */
+  tlsClients: string[];
+  /** TLS mode: handshakes that failed, as the server saw them (error code or message). */
+  tlsFailures: string[];
+  /** Nimbus restarted with empty state: the listener closes and connections reset, every topology is forgotten, then it listens again. */
+  restartEmpty(): Promise<void>;
   addTopology(init: StandInTopologyInit): StandInTopology;
   setStats(name: string, window: string, stats: StandInWindowStats): void;
   removeTopology(name: string): void;
@@ -276,7 +288,19 @@ export async function startStandInNimbus(options: StandInNimbusOptions = {}): Pr
     });
   };
 
-  let server: Server = createServer(onConnection);
+  const tlsClients: string[] = [];
+  const tlsFailures: string[] = [];
+  const newServer = (): Server => {
+    if (!options.tls) return createServer(onConnection);
+    const { cert, key, clientCa } = options.tls;
+    const tlsServer = createTlsServer({ cert, key, ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, (socket: TLSSocket) => {
+      tlsClients.push(String(socket.getPeerCertificate()?.subject?.CN ?? ''));
+      onConnection(socket);
+    });
+    tlsServer.on('tlsClientError', (err: Error & { code?: string }) => tlsFailures.push(err.code ?? err.message));
+    return tlsServer;
+  };
+  let server: Server = newServer();
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -351,9 +375,18 @@ export async function startStandInNimbus(options: StandInNimbusOptions = {}): Pr
           for (const socket of sockets) socket.destroy();
         });
       } else {
-        server = createServer(onConnection);
+        server = newServer();
         await listen(port);
       }
+    },
+    tlsClients,
+    tlsFailures,
+    async restartEmpty() {
+      await standIn.setDown(true);
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      topologies.clear();
+      await standIn.setDown(false);
     },
     setLatency(ms) {
       latencyMs = ms;
