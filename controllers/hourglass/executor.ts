@@ -3,7 +3,9 @@
 // the template's config-hash annotation), reports status (phase Pending / Running / Stopped,
 // replicas, readyReplicas, lastConfigUpdate, condition Ready) and removes the host objects behind
 // the finalizer `hourglass.eigenlayer.io/finalizer`. Operator keys stay in their Secrets: the
-// controller writes only references and never reads a Secret.
+// controller writes only references and never reads a Secret. A host cluster that does not answer
+// is reported (Ready=Unknown, reason HostClusterUnavailable) and polled at `pollMs`, nothing done
+// blind; StatefulSets and ConfigMaps of executors that no longer exist are swept (`orphan-sweep.ts`).
 import type { V1ConfigMap, V1StatefulSet } from '@kubernetes/client-node';
 import type { HourglassExecutorSpec } from '../../registry/hourglass.eigenlayer.io/hourglassexecutor/types.js';
 import type { KubeObject } from '../../registry/meta.js';
@@ -11,18 +13,22 @@ import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import type { HostClient, ManagedType } from '../host-client.js';
 import { metaTime, updateStatus, type ConditionInput } from '../status.js';
-import { httpCode } from '../http-errors.js';
+import { describeHostError, httpCode, isHostUnavailable } from '../http-errors.js';
 import { applyOwned, NotOurs } from './host-apply.js';
 import { configHash, executorConfigMap, executorStatefulSet } from './executor-resources.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from './orphan-sweep.js';
 
 export const EXECUTORS = 'hourglassexecutors.hourglass.eigenlayer.io';
 export const EXECUTOR_FINALIZER = 'hourglass.eigenlayer.io/finalizer';
+const EXECUTOR_KIND = { group: 'hourglass.eigenlayer.io', kind: 'HourglassExecutor' };
 
 export interface ExecutorControllerOptions {
   /** Poll interval while the executors are not all ready (default 2 s). */
   pollMs?: number;
   /** Poll interval once they are (default 60 s). */
   steadyPollMs?: number;
+  /** Time between sweeps for the StatefulSets and ConfigMaps of executors that no longer exist (default 10 min; one more at each leadership term's start). */
+  sweepIntervalMs?: number;
 }
 
 function statefulSets(host: HostClient): ManagedType {
@@ -42,6 +48,7 @@ function statefulSets(host: HostClient): ManagedType {
 export function executorController(options: ExecutorControllerOptions = {}): ControllerDeclaration {
   const pollMs = options.pollMs ?? 2_000;
   const steadyPollMs = options.steadyPollMs ?? 60_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   return {
     name: 'hourglass-executor',
     resource: EXECUTORS,
@@ -111,18 +118,42 @@ export function executorController(options: ExecutorControllerOptions = {}): Con
         return { requeueAfter: phase === 'Pending' ? pollMs : steadyPollMs };
       }
 
+      async function cleanUp(obj: KubeObject): Promise<void> {
+        if (!hasFinalizer(obj, EXECUTOR_FINALIZER)) return;
+        if (ctx.host) {
+          const deleted = await ctx.host.deleteManaged(obj, [statefulSets(ctx.host), ctx.host.types.configMaps]);
+          if (deleted.length > 0) ctx.recorder.event(obj, 'Normal', 'CleanedUp', `deleted ${deleted.join(', ')}`);
+        }
+        await removeFinalizer(store, obj, EXECUTOR_FINALIZER);
+      }
+
+      /**
+       * The host cluster is away: nothing on it is known, so Ready is Unknown with the reason
+       * (phase and replica counts stay the last observed), and the executor is polled again at
+       * `pollMs` rather than backed off for minutes; the finalizer and the host objects stay as
+       * they are. No Event: Events live on the host cluster.
+       */
+      async function hostUnavailable(obj: KubeObject, err: unknown, doing: string): Promise<ReconcileResult> {
+        const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
+        ctx.log.warn({ executor: `${obj.metadata.namespace}/${obj.metadata.name}`, err: describeHostError(err) }, 'hourglass-executor: host cluster unavailable');
+        await updateStatus(store, obj, { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }] }, { clock: ctx.clock });
+        return { requeueAfter: pollMs };
+      }
+
+      if (ctx.host) ctx.queue.add(SWEEP_KEY);
+
       return {
         async reconcile(key): Promise<ReconcileResult | void> {
+          if (key === SWEEP_KEY) return sweepOrphans(ctx, EXECUTOR_KIND, [statefulSets(ctx.host!), ctx.host!.types.configMaps], cache, store, sweepIntervalMs);
           let obj = cache.get(key);
           if (!obj) return;
           if (isBeingDeleted(obj)) {
-            if (!hasFinalizer(obj, EXECUTOR_FINALIZER)) return;
-            if (ctx.host) {
-              const deleted = await ctx.host.deleteManaged(obj, [statefulSets(ctx.host), ctx.host.types.configMaps]);
-              if (deleted.length > 0) ctx.recorder.event(obj, 'Normal', 'CleanedUp', `deleted ${deleted.join(', ')}`);
+            try {
+              return await cleanUp(obj);
+            } catch (err) {
+              if (isHostUnavailable(err)) return hostUnavailable(obj, err, 'deleting its StatefulSet and ConfigMap');
+              throw err;
             }
-            await removeFinalizer(store, obj, EXECUTOR_FINALIZER);
-            return;
           }
           // Standalone (no host cluster): nothing to run them on; the objects are left as they are.
           if (!ctx.host) return;
@@ -130,6 +161,7 @@ export function executorController(options: ExecutorControllerOptions = {}): Con
           try {
             return await reconcileOnHost(ctx.host, obj);
           } catch (err) {
+            if (isHostUnavailable(err)) return hostUnavailable(obj, err, 'reconciling its StatefulSet and ConfigMap');
             if (!(err instanceof NotOurs)) throw err;
             ctx.recorder.event(obj, 'Warning', 'NameConflict', err.message);
             await updateStatus(store, obj, { mutate: (s) => (s.phase = 'Failed'), conditions: [{ type: 'Ready', status: 'False', reason: 'NameConflict', message: err.message }] });

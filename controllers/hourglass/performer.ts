@@ -8,7 +8,8 @@
 // is: the Performer gets the condition `Unschedulable=True` with the scheduler's message and the
 // Pod waits for a node (GPU nodes are scarce; recreating it would only lose its queue position).
 // Host objects are not watched: the performer is polled (`pollMs`) while it is not ready or is
-// upgrading, then every `steadyPollMs`.
+// upgrading, then every `steadyPollMs`. Pods and Services of Performers that no longer exist are
+// swept (`orphan-sweep.ts`).
 import type { V1Pod } from '@kubernetes/client-node';
 import { isStatusError } from '../../apiserver/errors.js';
 import type { PerformerSpec, PerformerStatus } from '../../registry/hourglass.eigenlayer.io/performer/types.js';
@@ -30,9 +31,11 @@ import {
   type PerformerPodOptions,
 } from './performer-resources.js';
 import { applyRolloutToStatus, checkPendingHealth, decideRollout } from './upgrade.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from './orphan-sweep.js';
 
 export const PERFORMERS = 'performers.hourglass.eigenlayer.io';
 export const PERFORMER_FINALIZER = 'hourglass.eigenlayer.io/performer-finalizer';
+const PERFORMER_KIND = { group: 'hourglass.eigenlayer.io', kind: 'Performer' };
 
 export interface PerformerControllerOptions extends PerformerPodOptions {
   /** Poll interval while the performer is not ready or is upgrading (default 2 s). */
@@ -41,6 +44,8 @@ export interface PerformerControllerOptions extends PerformerPodOptions {
   steadyPollMs?: number;
   /** Deadline of the health check of a new revision (default 2 s). */
   healthDeadlineMs?: number;
+  /** Time between sweeps for the Pods and Services of Performers that no longer exist (default 10 min; one more at each leadership term's start). */
+  sweepIntervalMs?: number;
 }
 
 /** The scheduler's verdict on a Pod it could not place, or undefined. */
@@ -75,6 +80,7 @@ export function performerController(options: PerformerControllerOptions = {}): C
   const pollMs = options.pollMs ?? 2_000;
   const steadyPollMs = options.steadyPollMs ?? 120_000;
   const healthDeadlineMs = options.healthDeadlineMs ?? 2_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   return {
     name: 'hourglass',
     resource: PERFORMERS,
@@ -249,8 +255,11 @@ export function performerController(options: PerformerControllerOptions = {}): C
         return { requeueAfter: pollMs };
       }
 
+      if (ctx.host) ctx.queue.add(SWEEP_KEY);
+
       return {
         async reconcile(key): Promise<ReconcileResult | void> {
+          if (key === SWEEP_KEY) return sweepOrphans(ctx, PERFORMER_KIND, [ctx.host!.types.pods, ctx.host!.types.services], cache, store, sweepIntervalMs);
           const cached = cache.get(key);
           if (!cached) return;
           // The stored object, not the cache's copy: version decisions must see the latest status

@@ -19,6 +19,8 @@ export const PVC_CHONKER_FLAGS = {
   'pvc-max-expansions-per-day': { type: 'string' },
   'pvc-default-enabled': { type: 'string' },
   'pvc-dry-run': { type: 'string' },
+  // pvc-chonker's own name for it (LogicIQ/pvc-chonker `--dry-run`): an alias of --pvc-dry-run.
+  'dry-run': { type: 'string' },
   'pvc-kubelet-timeout': { type: 'string' },
   'pvc-host-qps': { type: 'string' },
   'prometheus-url': { type: 'string' },
@@ -33,6 +35,7 @@ export const PVC_CHONKER_USAGE = `
   --pvc-max-expansions-per-day=N  per volume, over 24 h (default 4, the EBS limit)
   --pvc-default-enabled=true|false  manage every PVC unless it opts out (default false: opt-in)
   --pvc-dry-run=true|false    compute and report expansions without patching (default false)
+  --dry-run=true|false        alias of --pvc-dry-run (pvc-chonker's name); both given must agree
   --pvc-kubelet-timeout=D     per-node metrics timeout (default 10s)
   --pvc-host-qps=N            host-cluster calls per second, burst 2N (default 20)
   --prometheus-url=URL        read kubelet_volume_stats_* from Prometheus instead of the node proxy
@@ -62,6 +65,11 @@ export function completePVCChonkerOptions(raw: Raw, parseDurationMs: (text: stri
     if (text !== 'true' && text !== 'false') throw new Error(`--${name}=${text}: expected true or false`);
     return text === 'true';
   };
+  // --dry-run is pvc-chonker's name for --pvc-dry-run; given together they must say the same.
+  const dryRun = bool('pvc-dry-run') || bool('dry-run');
+  if (raw['pvc-dry-run'] !== undefined && raw['dry-run'] !== undefined && bool('pvc-dry-run') !== bool('dry-run')) {
+    throw new Error(`--dry-run=${str('dry-run') ?? raw['dry-run']} and --pvc-dry-run=${str('pvc-dry-run') ?? raw['pvc-dry-run']} disagree (--dry-run is an alias of --pvc-dry-run)`);
+  }
   const prometheusUrl = str('prometheus-url') || undefined;
   if (prometheusUrl) {
     try {
@@ -76,7 +84,7 @@ export function completePVCChonkerOptions(raw: Raw, parseDurationMs: (text: stri
     stuckAfterMs: duration('pvc-stuck-after', 30 * 60_000),
     maxExpansionsPerDay: int('pvc-max-expansions-per-day', 4, 1),
     defaultEnabled: bool('pvc-default-enabled'),
-    dryRun: bool('pvc-dry-run'),
+    dryRun,
     kubeletTimeoutMs: duration('pvc-kubelet-timeout', 10_000),
     hostQps: int('pvc-host-qps', 20, 1),
     prometheusUrl,

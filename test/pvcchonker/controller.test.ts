@@ -71,37 +71,50 @@ test.serial('a StorageClass without allowVolumeExpansion is skipped with an even
   t.is(await requestOf(host, 'fixed', 'data'), '10Gi');
 });
 
-test.serial('--pvc-dry-run reports and patches nothing (stand-in host cluster, stand-in kubelet)', async (t) => {
-  t.teardown(await withNamespace(host, 'dry'));
-  await createClaim(host, 'dry', 'data', { annotations: on });
-  setUsage(host, 'dry', 'data', 99, 10);
-  const server = await startChonkerServer(host, { 'pvc-dry-run': 'true' });
-  t.teardown(() => server.stop());
-  const event = await eventually(async () => (await eventsOf(host, 'dry', 'data', 'DryRun'))[0], 'the DryRun event');
-  t.regex(event.message ?? '', /would expand 10Gi → 11Gi/);
-  await cycles(2);
-  const claim = await readClaim(host, 'dry', 'data');
-  t.is(claim.spec?.resources?.requests?.storage, '10Gi');
-  t.is(claim.metadata?.annotations?.['pvc-chonker.io/last-expansion'], undefined);
-});
+// `--dry-run` is pvc-chonker's own name for the flag, accepted as an alias.
+for (const flag of ['pvc-dry-run', 'dry-run']) {
+  test.serial(`--${flag} reports and patches nothing (stand-in host cluster, stand-in kubelet)`, async (t) => {
+    const ns = flag === 'dry-run' ? 'dry-alias' : 'dry';
+    t.teardown(await withNamespace(host, ns));
+    await createClaim(host, ns, 'data', { annotations: on });
+    setUsage(host, ns, 'data', 99, 10);
+    const server = await startChonkerServer(host, { [flag]: 'true' });
+    t.teardown(() => server.stop());
+    const event = await eventually(async () => (await eventsOf(host, ns, 'data', 'DryRun'))[0], 'the DryRun event');
+    t.regex(event.message ?? '', /would expand 10Gi → 11Gi/);
+    await cycles(2);
+    const claim = await readClaim(host, ns, 'data');
+    t.is(claim.spec?.resources?.requests?.storage, '10Gi');
+    t.is(claim.metadata?.annotations?.['pvc-chonker.io/last-expansion'], undefined);
+  });
+}
 
-test.serial('a kubelet that does not answer causes no expansion; its volumes are unknown, not 0% (stand-in host cluster, stand-in kubelet)', async (t) => {
-  t.teardown(await withNamespace(host, 'down'));
-  t.teardown(() => host.kubelet.setNodeReachable('node-2', true));
-  await createClaim(host, 'down', 'quiet', { annotations: on });
-  await createClaim(host, 'down', 'full', { annotations: on });
-  setUsage(host, 'down', 'quiet', 99, 10, undefined, 'node-2');
-  setUsage(host, 'down', 'full', 99, 10, undefined, 'node-1');
-  host.kubelet.setNodeReachable('node-2', false);
-  const server = await startChonkerServer(host);
-  t.teardown(() => server.stop());
-  // node-1 answers: its full volume is expanded in the same cycles that skip node-2.
-  await eventually(async () => (await requestOf(host, 'down', 'full')) === '11Gi', 'the reachable node’s volume expanded');
-  await cycles(2);
-  t.is(await requestOf(host, 'down', 'quiet'), '10Gi');
-  const view = await server.chonker.expansions({ apiVersion: 'pvc-chonker.io/v1alpha1', kind: 'PVCGroup', metadata: { name: 'none', namespace: 'down' } } as KubeObject, { policies: [], groups: [] });
-  t.deepEqual(view.failedNodes, ['node-2']);
-});
+// A node proxy that answers 503 (kubelet away), and a kubelet that accepts the scrape and never
+// answers (the scrape timeout, 1 s here, ends it).
+const SILENT_KUBELETS = [
+  { title: 'answers 503', key: 'down', begin: () => host.kubelet.setNodeReachable('node-2', false), end: () => host.kubelet.setNodeReachable('node-2', true) },
+  { title: 'times out', key: 'hung', begin: () => host.kubelet.setNodeHung('node-2', true), end: () => host.kubelet.setNodeHung('node-2', false) },
+];
+for (const kubelet of SILENT_KUBELETS) {
+  test.serial(`a kubelet that ${kubelet.title} causes no expansion; its volumes are unknown, not 0% (stand-in host cluster, stand-in kubelet)`, async (t) => {
+    const ns = kubelet.key;
+    t.teardown(await withNamespace(host, ns));
+    t.teardown(kubelet.end);
+    await createClaim(host, ns, 'quiet', { annotations: on });
+    await createClaim(host, ns, 'full', { annotations: on });
+    setUsage(host, ns, 'quiet', 99, 10, undefined, 'node-2');
+    setUsage(host, ns, 'full', 99, 10, undefined, 'node-1');
+    kubelet.begin();
+    const server = await startChonkerServer(host, {}, { kubeletTimeoutMs: 1_000 });
+    t.teardown(() => server.stop());
+    // node-1 answers: its full volume is expanded in the same cycles that skip node-2.
+    await eventually(async () => (await requestOf(host, ns, 'full')) === '11Gi', 'the reachable node’s volume expanded');
+    await cycles(2);
+    t.is(await requestOf(host, ns, 'quiet'), '10Gi');
+    const view = await server.chonker.expansions({ apiVersion: 'pvc-chonker.io/v1alpha1', kind: 'PVCGroup', metadata: { name: 'none', namespace: ns } } as KubeObject, { policies: [], groups: [] });
+    t.deepEqual(view.failedNodes, ['node-2']);
+  });
+}
 
 test.serial('max-size below the current size: no patch and a Warning (stand-in host cluster, stand-in kubelet)', async (t) => {
   t.teardown(await withNamespace(host, 'cap'));

@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { completeOptions, OptionsError } from '../../apiserver/options.js';
+import { completeOptions, OptionsError, parseOptions, USAGE } from '../../apiserver/options.js';
 import { PrometheusSource } from '../../controllers/pvcchonker/kubelet-metrics.js';
 import { CircuitBreaker, mapLimit } from '../../controllers/pvcchonker/throttle.js';
 
@@ -53,6 +53,33 @@ test('pvc-chonker flags: defaults and errors', (t) => {
   for (const [flags, message] of bad) t.throws(() => completeOptions(flags), { instanceOf: OptionsError, message });
   t.true(completeOptions({ 'enable-pvc-webhook': 'true' }).security.authorization.alwaysAllowPaths.includes('/mutate-pvc'));
   t.false(completeOptions({}).security.authorization.alwaysAllowPaths.includes('/mutate-pvc'));
+});
+
+// pvc-chonker's `--dry-run` (LogicIQ/pvc-chonker) is accepted as an alias of our `--pvc-dry-run`.
+const DRY_RUN_FLAGS: Array<{ argv: string[]; dryRun: boolean | RegExp }> = [
+  { argv: [], dryRun: false },
+  { argv: ['--dry-run=true'], dryRun: true },
+  { argv: ['--dry-run', 'true'], dryRun: true },
+  { argv: ['--dry-run=false'], dryRun: false },
+  { argv: ['--pvc-dry-run=true'], dryRun: true },
+  { argv: ['--pvc-dry-run=false'], dryRun: false },
+  { argv: ['--dry-run=true', '--pvc-dry-run=true'], dryRun: true },
+  { argv: ['--dry-run=false', '--pvc-dry-run=false'], dryRun: false },
+  { argv: ['--dry-run=true', '--pvc-dry-run=false'], dryRun: /--dry-run=true and --pvc-dry-run=false disagree/ },
+  { argv: ['--dry-run=false', '--pvc-dry-run=true'], dryRun: /disagree \(--dry-run is an alias of --pvc-dry-run\)/ },
+  { argv: ['--dry-run=yes'], dryRun: /--dry-run=yes: expected true or false/ },
+];
+for (const c of DRY_RUN_FLAGS) {
+  test(`pvc-chonker flags: ${c.argv.join(' ') || '(none)'} → ${c.dryRun instanceof RegExp ? 'refused' : `dryRun ${c.dryRun}`}`, (t) => {
+    const complete = () => completeOptions(parseOptions(c.argv)).pvcChonker;
+    if (c.dryRun instanceof RegExp) t.throws(complete, { instanceOf: OptionsError, message: c.dryRun });
+    else t.is(complete().dryRun, c.dryRun);
+  });
+}
+
+test('pvc-chonker flags: the help text names --dry-run as the alias of --pvc-dry-run', (t) => {
+  t.regex(USAGE, /--pvc-dry-run=true\|false/);
+  t.regex(USAGE, /--dry-run=true\|false +alias of --pvc-dry-run/);
 });
 
 test('the Prometheus source reads kubelet_volume_stats_* from the instant-query API (stand-in Prometheus)', async (t) => {
