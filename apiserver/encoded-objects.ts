@@ -8,39 +8,34 @@ import { isSharedCacheObject } from '../registry/cacher.js';
 /** Default budget: a 10,000-object list of ~1 KB objects fits three times over. */
 export const ENCODED_OBJECTS_BUDGET_BYTES = 32 * 1024 * 1024;
 
-export class EncodedObjects {
-  private readonly json = new WeakMap<object, string>();
+/**
+ * Values derived from objects, kept while the object lives (WeakMap) and within a byte budget:
+ * the newest are kept up to `budgetBytes` (as the caller sizes them), the oldest dropped first.
+ */
+export class BoundedWeakMemo<V> {
+  private readonly values = new WeakMap<object, V>();
   /** Insertion order, for eviction; sizes alongside. */
   private refs: Array<WeakRef<object>> = [];
   private sizes: number[] = [];
   private head = 0;
   private bytes = 0;
 
-  constructor(private readonly budgetBytes = ENCODED_OBJECTS_BUDGET_BYTES) {}
+  constructor(readonly budgetBytes: number) {}
 
-  /** `JSON.stringify(obj)`, from memory when `obj` is a cache object encoded before. */
-  stringify(obj: object): string {
-    if (!isSharedCacheObject(obj)) return JSON.stringify(obj);
-    const known = this.json.get(obj);
-    if (known !== undefined) return known;
-    const text = JSON.stringify(obj);
-    if (text.length <= this.budgetBytes) this.remember(obj, text);
-    return text;
+  get(obj: object): V | undefined {
+    return this.values.get(obj);
   }
 
-  /** Bytes held (an upper bound: encodings of objects that died count until evicted). */
-  get heldBytes(): number {
-    return this.bytes;
-  }
-
-  private remember(obj: object, text: string): void {
-    this.json.set(obj, text);
+  /** Remembers `value` for `obj` (nothing when it alone exceeds the budget). */
+  set(obj: object, value: V, bytes: number): void {
+    if (bytes > this.budgetBytes) return;
+    this.values.set(obj, value);
     this.refs.push(new WeakRef(obj));
-    this.sizes.push(text.length);
-    this.bytes += text.length;
+    this.sizes.push(bytes);
+    this.bytes += bytes;
     while (this.bytes > this.budgetBytes && this.head < this.refs.length) {
       const oldest = this.refs[this.head].deref();
-      if (oldest !== undefined) this.json.delete(oldest);
+      if (oldest !== undefined) this.values.delete(oldest);
       this.bytes -= this.sizes[this.head];
       this.head++;
     }
@@ -49,6 +44,34 @@ export class EncodedObjects {
       this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** Bytes held (an upper bound: values of objects that died count until evicted). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+}
+
+export class EncodedObjects {
+  private readonly memo: BoundedWeakMemo<string>;
+
+  constructor(budgetBytes = ENCODED_OBJECTS_BUDGET_BYTES) {
+    this.memo = new BoundedWeakMemo(budgetBytes);
+  }
+
+  /** `JSON.stringify(obj)`, from memory when `obj` is a cache object encoded before. */
+  stringify(obj: object): string {
+    if (!isSharedCacheObject(obj)) return JSON.stringify(obj);
+    const known = this.memo.get(obj);
+    if (known !== undefined) return known;
+    const text = JSON.stringify(obj);
+    this.memo.set(obj, text, text.length);
+    return text;
+  }
+
+  /** Bytes held (an upper bound: encodings of objects that died count until evicted). */
+  get heldBytes(): number {
+    return this.memo.heldBytes;
   }
 }
 

@@ -51,7 +51,26 @@ export const SUPPORTED_MEDIA_TYPES = ['application/json', 'application/yaml'];
  * Protobuf and CBOR ranges are skipped. Nothing acceptable → 406 NotAcceptable.
  */
 export function negotiate(accept: string | undefined, options: { list: boolean }): Negotiated {
-  if (!accept || accept.trim() === '') return { representation: 'object', encoding: 'json' };
+  if (!accept || accept.trim() === '') return PLAIN_JSON;
+  if (accept.length > MAX_REMEMBERED_ACCEPT_LENGTH) return negotiateNow(accept, options);
+  // Clients send the same few Accept headers over and over: the answers are remembered (frozen).
+  const known = options.list ? negotiatedForLists : negotiatedForObjects;
+  let negotiated = known.get(accept);
+  if (negotiated === undefined) {
+    negotiated = Object.freeze(negotiateNow(accept, options)); // a 406 throws: never remembered
+    if (known.size >= MAX_REMEMBERED_ACCEPTS) known.clear();
+    known.set(accept, negotiated);
+  }
+  return negotiated;
+}
+
+const PLAIN_JSON: Negotiated = Object.freeze({ representation: 'object', encoding: 'json' });
+const MAX_REMEMBERED_ACCEPT_LENGTH = 512;
+const MAX_REMEMBERED_ACCEPTS = 256;
+const negotiatedForLists = new Map<string, Negotiated>();
+const negotiatedForObjects = new Map<string, Negotiated>();
+
+function negotiateNow(accept: string, options: { list: boolean }): Negotiated {
   for (const range of parseAccept(accept)) {
     const encoding = MEDIA_TYPES[range.type];
     if (!encoding) continue;

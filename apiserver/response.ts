@@ -8,6 +8,7 @@ import type { KubeObject, ObjectMeta } from '../registry/meta.js';
 import { badRequest, type Status } from './errors.js';
 import type { Encoding, Negotiated } from './negotiation.js';
 import { encodedObjects, stringifyWithArray } from './encoded-objects.js';
+import { encodeTableJson } from './table-encoding.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -44,12 +45,28 @@ export function columnDefinitions(decl: KindDeclaration) {
   }));
 }
 
+interface TableOptions {
+  includeObject: IncludeObject;
+  groupVersion: string;
+  list?: ListMeta;
+  withHeaders: boolean;
+  now?: Date;
+  version?: string;
+}
+
+/** A Table body without its rows (`rows: []`, the last property). */
+function tableHead(decl: KindDeclaration, objects: readonly KubeObject[], options: TableOptions): Record<string, unknown> {
+  return {
+    kind: 'Table',
+    apiVersion: options.groupVersion,
+    metadata: options.list ? listMetadata(options.list) : { resourceVersion: objects[0]?.metadata.resourceVersion ?? '' },
+    columnDefinitions: options.withHeaders ? columnDefinitions(decl) : [],
+    rows: [],
+  };
+}
+
 /** A `meta.k8s.io` Table of `objects`; `withHeaders` false leaves out columnDefinitions (watch). */
-export function toTable(
-  decl: KindDeclaration,
-  objects: KubeObject[],
-  options: { includeObject: IncludeObject; groupVersion: string; list?: ListMeta; withHeaders: boolean; now?: Date; version?: string },
-): Record<string, unknown> {
+export function toTable(decl: KindDeclaration, objects: readonly KubeObject[], options: TableOptions): Record<string, unknown> {
   const now = options.now ?? new Date();
   const rows = objects.map((obj) => {
     const row: Record<string, unknown> = {
@@ -64,13 +81,32 @@ export function toTable(
     else if (options.includeObject === 'Metadata') row.object = partialObjectMetadata(shown(), 'meta.k8s.io/v1');
     return row;
   });
-  return {
-    kind: 'Table',
-    apiVersion: options.groupVersion,
-    metadata: options.list ? listMetadata(options.list) : { resourceVersion: objects[0]?.metadata.resourceVersion ?? '' },
-    columnDefinitions: options.withHeaders ? columnDefinitions(decl) : [],
-    rows,
-  };
+  return { ...tableHead(decl, objects, options), rows };
+}
+
+/**
+ * A Table to be sent: `toJSON()` is `toTable`'s body (JSON.stringify, YAML), and `encode` writes its
+ * JSON straight from the objects (`table-encoding.ts`), the same bytes. The time is fixed at
+ * construction, so both give the same ages.
+ */
+export class TableBody {
+  private readonly options: TableOptions & { now: Date };
+
+  constructor(
+    private readonly decl: KindDeclaration,
+    private readonly objects: readonly KubeObject[],
+    options: TableOptions,
+  ) {
+    this.options = { ...options, now: options.now ?? new Date() };
+  }
+
+  toJSON(): Record<string, unknown> {
+    return toTable(this.decl, this.objects, this.options);
+  }
+
+  json(): string {
+    return encodeTableJson(tableHead(this.decl, this.objects, this.options), this.decl, this.objects, this.options);
+  }
 }
 
 /**
@@ -86,7 +122,7 @@ export function objectBody(
 ): unknown {
   switch (negotiated.representation) {
     case 'Table':
-      return toTable(decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders: true, version });
+      return new TableBody(decl, [obj], { includeObject, groupVersion: negotiated.groupVersion!, withHeaders: true, version });
     case 'PartialObjectMetadata':
       return partialObjectMetadata(convertToVersion(decl, obj, version), negotiated.groupVersion);
     default:
@@ -105,7 +141,7 @@ export function listBody(
 ): unknown {
   switch (negotiated.representation) {
     case 'Table':
-      return toTable(decl, items, { includeObject, groupVersion: negotiated.groupVersion!, list: meta, withHeaders: true, version });
+      return new TableBody(decl, items, { includeObject, groupVersion: negotiated.groupVersion!, list: meta, withHeaders: true, version });
     case 'PartialObjectMetadata':
       return {
         kind: 'PartialObjectMetadataList',
@@ -126,9 +162,10 @@ export function listBody(
 /**
  * The body in `encoding`. JSON reuses the encodings of watch-cache objects (`encoded-objects.ts`):
  * a cached object sent as it is, and the items of a list or the rows of a Table, are assembled
- * from them; the bytes are exactly `JSON.stringify(body)`.
+ * from them (a `TableBody` by `table-encoding.ts`); the bytes are exactly `JSON.stringify(body)`.
  */
 export function encode(body: unknown, encoding: Encoding): string {
+  if (body instanceof TableBody) return encoding === 'yaml' ? stringify(body.toJSON()) : body.json();
   if (encoding === 'yaml') return stringify(body);
   if (body === null || typeof body !== 'object' || Object.getPrototypeOf(body) !== Object.prototype) return JSON.stringify(body);
   const record = body as Record<string, unknown>;

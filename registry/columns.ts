@@ -2,26 +2,55 @@
 import { fieldAt, humanAge, type ColumnType, type TableColumn } from './kind.js';
 import type { KubeObject } from './meta.js';
 
+/**
+ * How a column's cell depends on the time of the request, for encoders that keep cells of
+ * (immutable) watch-cache objects across requests (`apiserver/table-encoding.ts`):
+ * - `fixed`: `cell(obj, now)` depends on `obj` alone;
+ * - `age`: `cell(obj, now)` is `humanAge(since(obj), now)`;
+ * - `unknown`: anything else (a kind's own cell function): computed for every row.
+ */
+export type CellPlan = { kind: 'fixed' } | { kind: 'age'; since: (obj: KubeObject) => string | undefined } | { kind: 'unknown' };
+
+const FIXED: CellPlan = { kind: 'fixed' };
+const UNKNOWN: CellPlan = { kind: 'unknown' };
+const plans = new WeakMap<TableColumn, CellPlan>();
+
+/** The plan of a column built here; `unknown` for any other column (also copies of these). */
+export function cellPlan(column: TableColumn): CellPlan {
+  return plans.get(column) ?? UNKNOWN;
+}
+
+function planned(column: TableColumn, plan: CellPlan): TableColumn {
+  plans.set(column, plan);
+  return column;
+}
+
 /** The first column of every table: the object's name. */
-export const nameColumn: TableColumn = {
-  name: 'Name',
-  type: 'string',
-  format: 'name',
-  description: 'Name must be unique within a namespace. Cannot be updated.',
-  priority: 0,
-  cell: (obj) => obj.metadata.name,
-};
+export const nameColumn: TableColumn = planned(
+  {
+    name: 'Name',
+    type: 'string',
+    format: 'name',
+    description: 'Name must be unique within a namespace. Cannot be updated.',
+    priority: 0,
+    cell: (obj) => obj.metadata.name,
+  },
+  FIXED,
+);
 
 /** `Age`, from metadata.creationTimestamp, printed as kubectl does (`5m`, `3d`). */
-export const ageColumn: TableColumn = {
-  name: 'Age',
-  type: 'date',
-  format: 'date',
-  description:
-    'CreationTimestamp is a timestamp representing the server time when this object was created, printed as the time since then.',
-  priority: 0,
-  cell: (obj, now) => humanAge(obj.metadata.creationTimestamp, now),
-};
+export const ageColumn: TableColumn = planned(
+  {
+    name: 'Age',
+    type: 'date',
+    format: 'date',
+    description:
+      'CreationTimestamp is a timestamp representing the server time when this object was created, printed as the time since then.',
+    priority: 0,
+    cell: (obj, now) => humanAge(obj.metadata.creationTimestamp, now),
+  },
+  { kind: 'age', since: (obj) => obj.metadata.creationTimestamp },
+);
 
 /**
  * A column that prints the value at a dotted path (`status.phase`). Values of the wrong type print
@@ -29,7 +58,17 @@ export const ageColumn: TableColumn = {
  */
 export function pathColumn(name: string, type: ColumnType, path: string, description: string, priority: 0 | 1 = 0): TableColumn {
   const steps = path.split('.'); // once, not per row
-  return {
+  const plan: CellPlan =
+    type === 'date'
+      ? {
+          kind: 'age',
+          since: (obj) => {
+            const v = valueAt(obj, steps);
+            return typeof v === 'string' ? v : undefined;
+          },
+        }
+      : FIXED;
+  return planned({
     name,
     type,
     ...(type === 'date' ? { format: 'date' } : {}),
@@ -52,7 +91,7 @@ export function pathColumn(name: string, type: ColumnType, path: string, descrip
           return undefined;
       }
     },
-  };
+  }, plan);
 }
 
 /** `fieldAt` with the path already split. */

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { auditLevel, type AuditLevel, type AuditPolicy } from './audit-policy.js';
 import { redactCredentials } from './audit-redaction.js';
+import type { RequestFilter } from './chain.js';
 
 export interface AuditSink {
   write(event: AuditEvent): void;
@@ -65,17 +66,20 @@ interface AuditState {
 
 const states = new WeakMap<FastifyRequest, AuditState>();
 
-export function installAuditFilter(app: FastifyInstance, audit: { policy: AuditPolicy; sink?: AuditSink }): void {
+/**
+ * The audit filter (Audit-ID, and the request's audit state when there is an audit log); with an
+ * audit log, also installs on `app` the hooks that write its event when the response is done.
+ */
+export function auditFilter(app: FastifyInstance, audit: { policy: AuditPolicy; sink?: AuditSink }): RequestFilter {
   const sink = audit.sink;
-  app.addHook('onRequest', (req, reply, done) => {
+  const filter: RequestFilter = (req, reply) => {
     const given = req.headers['audit-id'];
     req.auditID = typeof given === 'string' && given.trim() !== '' ? given.trim() : randomUUID();
     reply.header('Audit-ID', req.auditID);
     // Only an audit log needs the request's audit state.
     if (sink) states.set(req, { receivedAt: new Date() });
-    done();
-  });
-  if (!sink) return;
+  };
+  if (!sink) return filter;
   app.addHook('onSend', async (req, reply, payload) => {
     const state = states.get(req);
     // Keep the body of failures (their Status) and, for RequestResponse, of everything.
@@ -91,6 +95,7 @@ export function installAuditFilter(app: FastifyInstance, audit: { policy: AuditP
     if (level === 'None') return;
     sink.write(auditEvent(req, reply.statusCode, level, state));
   });
+  return filter;
 }
 
 function auditEvent(req: FastifyRequest, code: number, level: AuditLevel, state: AuditState): AuditEvent {

@@ -1,6 +1,7 @@
 // The filter chain of the server, outer → inner: request-info → request metrics → timeout → audit
 // (+ the Audit-ID on the request's logger) → authentication → max-in-flight → authorization, as
-// fastify onRequest hooks in that order, plus what they
+// three fastify onRequest hooks (chain.ts: the filters in order, one `close` listener per request
+// for what metrics, timeout and max-in-flight finish), plus what they
 // need at the TLS layer (serving certificate and accepted client CAs, both reloaded on change)
 // and the SelfSubjectAccessReview endpoint that answers with the same authorizer.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -11,16 +12,17 @@ import type { Authorizer } from '../authz/authorizer.js';
 import { DynamicServingTls, type ServingFiles } from '../certificates.js';
 import type { CompletedOptions } from '../options.js';
 import { installSelfSubjectAccessReview } from '../selfsubjectaccessreview.js';
-import { installAuditFilter, fileAuditSink, type AuditSink } from './audit.js';
+import { auditFilter, fileAuditSink, type AuditSink } from './audit.js';
 import { loadAuditPolicy, uniformPolicy, type AuditPolicy } from './audit-policy.js';
-import { installAuthenticationFilter } from './authentication.js';
-import { installAuthorizationFilter } from './authorization.js';
-import { installMaxInFlightFilter } from './max-in-flight.js';
-import { installRequestMetricsFilter } from './metrics.js';
+import { authenticationFilter } from './authentication.js';
+import { authorizationFilter } from './authorization.js';
+import { installFilters, requestEnds } from './chain.js';
+import { maxInFlightEnd, maxInFlightFilter } from './max-in-flight.js';
+import { requestMetricsFilter } from './metrics.js';
 import { installRequestLogContext } from '../logging.js';
 import { decorateRequests } from './request-context.js';
-import { installRequestInfoFilter } from './request-info.js';
-import { installTimeoutFilter } from './timeout.js';
+import { requestInfoFilter } from './request-info.js';
+import { timeoutEnd, timeoutFilter } from './timeout.js';
 
 export interface Security {
   /** The HTTPS server's TLS options (current serving certificate, accepted client CAs). */
@@ -68,17 +70,24 @@ export async function createSecurity(
     authorizer: authorization.authorizer,
     install(app) {
       decorateRequests(app);
-      installRequestInfoFilter(app);
-      installRequestMetricsFilter(app);
-      installTimeoutFilter(app, security.requestTimeoutMs);
-      installAuditFilter(app, { policy: auditPolicy, sink: auditSink });
+      const metrics = requestMetricsFilter();
+      installFilters(app, [
+        requestInfoFilter(),
+        requestEnds([metrics.end, timeoutEnd, maxInFlightEnd]),
+        metrics.filter,
+        timeoutFilter(security.requestTimeoutMs),
+        auditFilter(app, { policy: auditPolicy, sink: auditSink }),
+      ]);
+      // Its own hook (logging.ts): the request's logger carries the Audit-ID from here on.
       installRequestLogContext(app);
-      installAuthenticationFilter(app, {
-        chain: authentication.chain,
-        requestHeader: () => authentication.clientCertificates.requestHeader(),
-      });
-      installMaxInFlightFilter(app, { readOnly: security.maxRequestsInflight, mutating: security.maxMutatingRequestsInflight });
-      installAuthorizationFilter(app, authorization.authorizer);
+      installFilters(app, [
+        authenticationFilter({
+          chain: authentication.chain,
+          requestHeader: () => authentication.clientCertificates.requestHeader(),
+        }),
+        maxInFlightFilter({ readOnly: security.maxRequestsInflight, mutating: security.maxMutatingRequestsInflight }),
+        authorizationFilter(authorization.authorizer),
+      ]);
       installSelfSubjectAccessReview(app, authorization.authorizer);
     },
     start(app) {

@@ -2,10 +2,10 @@
 // --max-requests-inflight and --max-mutating-requests-inflight); long-running requests (watch) are
 // not counted; over the budget → 429 TooManyRequests with `Retry-After: 1`. Members of
 // system:masters are never turned away (as in kube-apiserver: a super-user always gets an answer).
-import type { FastifyInstance } from 'fastify';
 import { MASTERS_GROUP } from '../authn/user.js';
 import { tooManyRequests } from '../errors.js';
 import { isLongRunning, isMutatingVerb } from '../request-info.js';
+import type { RequestEnd, RequestFilter } from './chain.js';
 
 export const RETRY_AFTER_SECONDS = 1;
 
@@ -26,24 +26,26 @@ export class InflightBudget {
   }
 }
 
-export function installMaxInFlightFilter(app: FastifyInstance, limits: { readOnly: number; mutating: number }): void {
+export function maxInFlightFilter(limits: { readOnly: number; mutating: number }): RequestFilter {
   const readOnly = new InflightBudget(limits.readOnly);
   const mutating = new InflightBudget(limits.mutating);
-  app.addHook('onRequest', (req, reply, done) => {
+  return (req) => {
     const info = req.requestInfo;
-    if (isLongRunning(info)) return done();
+    if (isLongRunning(info)) return;
     const budget = isMutatingVerb(info.verb) ? mutating : readOnly;
     if (!budget.tryAcquire()) {
-      if (req.user?.groups.includes(MASTERS_GROUP)) return done();
+      if (req.user?.groups.includes(MASTERS_GROUP)) return;
       throw tooManyRequests(RETRY_AFTER_SECONDS); // sendStatus adds Retry-After from the details
     }
-    let released = false;
-    // 'close' fires once the response is done or the connection went away, whichever is first.
-    reply.raw.once('close', () => {
-      if (released) return;
-      released = true;
-      budget.release();
-    });
-    done();
-  });
+    req.filterState.inflightBudget = budget;
+  };
 }
+
+/** Gives the request's slot back once its response is done or its connection went away. */
+export const maxInFlightEnd: RequestEnd = (req) => {
+  const state = req.filterState;
+  const budget = state.inflightBudget;
+  if (budget === undefined) return;
+  state.inflightBudget = undefined;
+  budget.release();
+};

@@ -14,13 +14,15 @@
 // Every request is counted, including those the filters turn away (401, 403, 429): the hook runs
 // right after request-info, before authentication. The metrics live on one shared registry; several
 // servers in one process (tests) share them, so they are looked up before they are created.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { KindDeclaration } from '../../registry/kind.js';
 import type { KubeObject } from '../../registry/meta.js';
 import { resourcePrefix } from '../../registry/store.js';
 import { metricsRegistry } from '../metrics.js';
 import { isLongRunning, isMutatingVerb, type RequestInfo } from '../request-info.js';
+import type { RequestEnd, RequestFilter } from './chain.js';
 
 export const COMPONENT = 'apiserver';
 
@@ -57,6 +59,7 @@ interface ApiServerMetrics {
   requests: Counter<RequestLabel | 'code'>;
   durations: Histogram<RequestLabel>;
   inflight: Gauge<'request_kind'>;
+  inflightCounts: InflightCounts;
   longRunning: Gauge<LongRunningLabel>;
   watchEvents: Counter<'group' | 'version' | 'kind'>;
   storageDurations: Histogram<'operation' | 'type'>;
@@ -85,8 +88,36 @@ function apiServerMetrics(registry: Registry = metricsRegistry): ApiServerMetric
   return created;
 }
 
+/**
+ * Requests in flight per kind, counted in plain numbers (per gauge) and read into
+ * apiserver_current_inflight_requests at scrape time: no label hashing per request.
+ */
+type InflightCounts = Record<'readOnly' | 'mutating', number>;
+const inflightCounts = new WeakMap<object, InflightCounts>();
+
+function inflightCountsOf(gauge: Gauge<'request_kind'>): InflightCounts {
+  let counts = inflightCounts.get(gauge);
+  if (counts === undefined) {
+    const created: InflightCounts = { readOnly: 0, mutating: 0 };
+    counts = created;
+    inflightCounts.set(gauge, created);
+    (gauge as unknown as { collect: () => void }).collect = () => {
+      for (const kind of ['readOnly', 'mutating'] as const) gauge.set({ request_kind: kind }, created[kind]);
+    };
+  }
+  return counts;
+}
+
 function createApiServerMetrics(registry: Registry): ApiServerMetrics {
   const registers = [registry];
+  const inflight = getOrCreate(registry, 'apiserver_current_inflight_requests', () =>
+    new Gauge({
+      name: 'apiserver_current_inflight_requests',
+      help: 'Number of requests currently being served (not long-running) of this apiserver per request kind.',
+      labelNames: ['request_kind'],
+      registers,
+    }),
+  );
   return {
     requests: getOrCreate(registry, 'apiserver_request_total', () =>
       new Counter({
@@ -105,14 +136,8 @@ function createApiServerMetrics(registry: Registry): ApiServerMetrics {
         registers,
       }),
     ),
-    inflight: getOrCreate(registry, 'apiserver_current_inflight_requests', () =>
-      new Gauge({
-        name: 'apiserver_current_inflight_requests',
-        help: 'Number of requests currently being served (not long-running) of this apiserver per request kind.',
-        labelNames: ['request_kind'],
-        registers,
-      }),
-    ),
+    inflight,
+    inflightCounts: inflightCountsOf(inflight),
     longRunning: getOrCreate(registry, 'apiserver_longrunning_requests', () =>
       new Gauge({
         name: 'apiserver_longrunning_requests',
@@ -237,36 +262,109 @@ function labelsOf(req: FastifyRequest): Record<RequestLabel, string> {
 }
 
 /**
+ * Request counts not yet added to apiserver_request_total, per label set (the remembered label
+ * objects of `requestLabels`): added when the counter is read (its `collect`, at every scrape) or
+ * when too many label sets wait. A plain number per request instead of prom-client's label
+ * validation and hashing.
+ */
+const MAX_PENDING_SERIES = 4096;
+const pendingCounts = new WeakMap<object, Map<Record<string, string>, number>>();
+
+function pendingCountsOf(counter: Counter<RequestLabel | 'code'>): Map<Record<string, string>, number> {
+  let pending = pendingCounts.get(counter);
+  if (pending === undefined) {
+    const created = new Map<Record<string, string>, number>();
+    pending = created;
+    pendingCounts.set(counter, created);
+    (counter as unknown as { collect: () => void }).collect = () => flushCounts(counter, created);
+  }
+  return pending;
+}
+
+function flushCounts(counter: Counter<RequestLabel | 'code'>, pending: Map<Record<string, string>, number>): void {
+  for (const [labels, count] of pending) counter.inc(labels, count);
+  pending.clear();
+}
+
+/** The label sets of one request shape, and of it with each response code seen. */
+interface KnownLabels {
+  /** Remembered (the same objects for later requests of this shape), so counts may wait. */
+  remembered: boolean;
+  /** The route of a non-resource request (part of its labels); undefined for resource requests. */
+  route: string | undefined;
+  labels: Record<RequestLabel, string>;
+  withCode: Map<number, Record<RequestLabel | 'code', string>>;
+}
+
+/**
+ * Label sets by request attributes. RequestInfo objects are shared by every request with the same
+ * method and URL (filters/request-info.ts), and the labels are a function of them, the URL and the
+ * route; a PATCH's also of its Content-Type (APPLY), so those are computed every time.
+ */
+const knownLabels = new WeakMap<object, KnownLabels>();
+
+function requestLabels(req: FastifyRequest): KnownLabels {
+  const info = req.requestInfo;
+  const route = info.isResourceRequest ? undefined : (req.routeOptions.url ?? '');
+  const known = knownLabels.get(info);
+  if (known !== undefined && known.route === route) return known;
+  const remembered = info.verb !== 'patch';
+  const fresh: KnownLabels = { remembered, route, labels: labelsOf(req), withCode: new Map() };
+  if (remembered) knownLabels.set(info, fresh);
+  return fresh;
+}
+
+/** Counts one request: later (pending) for remembered label sets, else now. */
+function countRequest(counter: Counter<RequestLabel | 'code'>, pending: Map<Record<string, string>, number>, known: KnownLabels, code: number): void {
+  const labels = known.withCode.get(code);
+  if (labels !== undefined) {
+    pending.set(labels, (pending.get(labels) ?? 0) + 1);
+    if (pending.size > MAX_PENDING_SERIES) flushCounts(counter, pending);
+    return;
+  }
+  const created = { ...known.labels, code: String(code) };
+  if (known.remembered && known.withCode.size < 64) {
+    known.withCode.set(code, created);
+    pending.set(created, (pending.get(created) ?? 0) + 1);
+  } else {
+    counter.inc(created);
+  }
+}
+
+/**
  * Counts and times every request from right after request-info until its response is done (or the
  * connection goes away): also hijacked responses (watch), which skip fastify's onResponse hooks.
+ * The filter starts the clock and counts the request in flight; its `end` does the rest.
  */
-export function installRequestMetricsFilter(app: FastifyInstance, registry: Registry = metricsRegistry): void {
+export function requestMetricsFilter(registry: Registry = metricsRegistry): { filter: RequestFilter; end: RequestEnd } {
   const metrics = apiServerMetrics(registry);
   ensureStorageObjectsGauges(registry);
-  for (const kind of ['readOnly', 'mutating']) metrics.inflight.inc({ request_kind: kind }, 0);
-  app.addHook('onRequest', (req, reply, done) => {
-    const startedAt = process.hrtime.bigint();
+  const inflight = metrics.inflightCounts;
+  const pendingRequests = pendingCountsOf(metrics.requests);
+  const filter: RequestFilter = (req) => {
+    const state = req.filterState;
+    state.startedAt = performance.now();
     const info = req.requestInfo;
-    const longRunning = isLongRunning(info);
-    const kind = isMutatingVerb(info.verb) ? 'mutating' : 'readOnly';
-    let longRunningLabels: Record<LongRunningLabel, string> | undefined;
-    if (longRunning) {
+    if (isLongRunning(info)) {
       const { dry_run: _ignored, ...rest } = labelsOf(req);
-      longRunningLabels = rest;
-      metrics.longRunning.inc(longRunningLabels);
+      state.longRunningLabels = rest;
+      metrics.longRunning.inc(rest);
     } else {
-      metrics.inflight.inc({ request_kind: kind });
+      const kind = isMutatingVerb(info.verb) ? 'mutating' : 'readOnly';
+      state.inflightKind = kind;
+      inflight[kind]++;
     }
-    reply.raw.once('close', () => {
-      if (longRunningLabels) metrics.longRunning.dec(longRunningLabels);
-      else metrics.inflight.dec({ request_kind: kind });
-      const labels = labelsOf(req);
-      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-      metrics.requests.inc({ ...labels, code: String(reply.raw.statusCode) });
-      metrics.durations.observe(labels, seconds);
-    });
-    done();
-  });
+  };
+  const end: RequestEnd = (req, reply) => {
+    const state = req.filterState;
+    if (state.longRunningLabels) metrics.longRunning.dec(state.longRunningLabels);
+    else if (state.inflightKind) inflight[state.inflightKind]--;
+    const known = requestLabels(req);
+    const seconds = (performance.now() - state.startedAt) / 1000;
+    countRequest(metrics.requests, pendingRequests, known, reply.raw.statusCode);
+    metrics.durations.observe(known.labels, seconds);
+  };
+  return { filter, end };
 }
 
 /** Counts `count` events written to a watch stream of `group/version` `kind` (one update per batch). */

@@ -1,10 +1,10 @@
 // Request timeout for requests that are not long-running: --request-timeout (default 1m), or the
 // request's shorter `timeout` parameter; when it passes before the response started, the client
 // gets 504 Timeout (the handler's late answer is dropped).
-import type { FastifyInstance } from 'fastify';
 import { timeout } from '../errors.js';
 import { sendStatus } from '../response.js';
 import { isLongRunning } from '../request-info.js';
+import type { RequestEnd, RequestFilter } from './chain.js';
 
 const GO_DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -18,9 +18,9 @@ export function parseGoDurationMs(text: string): number | undefined {
 
 export const TIMEOUT_MESSAGE = 'request did not complete within requested timeout - context deadline exceeded';
 
-export function installTimeoutFilter(app: FastifyInstance, defaultTimeoutMs: number): void {
-  app.addHook('onRequest', (req, reply, done) => {
-    if (isLongRunning(req.requestInfo)) return done();
+export function timeoutFilter(defaultTimeoutMs: number): RequestFilter {
+  return (req, reply) => {
+    if (isLongRunning(req.requestInfo)) return;
     let ms = defaultTimeoutMs;
     // The query fastify parsed; a repeated parameter counts with its first value.
     const given = (req.query as Record<string, unknown> | undefined)?.timeout;
@@ -28,12 +28,16 @@ export function installTimeoutFilter(app: FastifyInstance, defaultTimeoutMs: num
     const requested = typeof param === 'string' ? parseGoDurationMs(param) : undefined;
     // A malformed value is rejected with 400 by the protocol layer; only a valid shorter one applies.
     if (requested !== undefined && requested > 0 && requested < ms) ms = requested;
-    const timer = setTimeout(() => {
+    req.filterState.timeoutTimer = setTimeout(() => {
       if (reply.sent || reply.raw.headersSent) return;
       req.log.info({ url: req.url, ms }, 'request timed out');
       sendStatus(reply, timeout(`Timeout: ${TIMEOUT_MESSAGE}`).status);
     }, ms);
-    reply.raw.once('close', () => clearTimeout(timer));
-    done();
-  });
+  };
 }
+
+/** Clears the request's timer once its response is done. */
+export const timeoutEnd: RequestEnd = (req) => {
+  const timer = req.filterState.timeoutTimer;
+  if (timer !== undefined) clearTimeout(timer);
+};
