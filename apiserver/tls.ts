@@ -123,10 +123,14 @@ function newRsaKeyPair(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forg
   return { publicKey, privateKey };
 }
 
-function serialNumber(): string {
-  // Positive: the leading byte is kept below 0x80.
+/**
+ * 16 random bytes as a DER INTEGER that is positive and minimally encoded: the leading byte is in
+ * 0x01…0x7f. A leading 0x00 before a byte below 0x80 is "illegal padding" to OpenSSL, which then
+ * refuses the whole certificate (node-forge writes the hex as given).
+ */
+export function serialNumber(): string {
   const bytes = randomBytes(16);
-  bytes[0] &= 0x7f;
+  bytes[0] = (bytes[0] & 0x7f) || 0x01;
   return bytes.toString('hex');
 }
 

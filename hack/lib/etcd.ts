@@ -2,7 +2,7 @@
 // directory, killed with this process. The tests (test/helpers/etcd.ts, which adds `requireEtcd`)
 // and the benchmarks (hack/bench) start theirs with `startEtcd()`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,12 @@ export interface EtcdServer {
   kill(): Promise<void>;
   /** Starts the server again on the same ports and data directory; resolves once it answers. */
   start(): Promise<void>;
-  /** SIGSTOPs the server: connections stay open but nothing answers (a hung etcd). */
-  pause(): void;
+  /**
+   * SIGSTOPs the server: connections stay open but nothing answers (a hung etcd). Resolves once
+   * every thread of it is stopped (read from /proc where there is one), so that a request sent
+   * after it cannot still be answered.
+   */
+  pause(): Promise<void>;
   /** SIGCONTs a paused server. */
   resume(): void;
 }
@@ -77,7 +81,10 @@ export async function startEtcd(): Promise<EtcdServer> {
     stop: () => server.stop(),
     kill: () => server.kill(),
     start: () => server.start(),
-    pause: () => server.signal('SIGSTOP'),
+    pause: async () => {
+      server.signal('SIGSTOP');
+      await server.untilStopped();
+    },
     resume: () => server.signal('SIGCONT'),
   };
 }
@@ -194,6 +201,20 @@ class RunningEtcd {
   signal(signal: NodeJS.Signals): void {
     if (!this.child) throw new Error('etcd is not running');
     this.child.kill(signal);
+  }
+
+  /** Waits until every thread of the running etcd shows the stopped state (`T`) in /proc; at once where /proc has no such entries. */
+  async untilStopped(timeoutMs = 10_000): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('etcd is not running');
+    const tasks = `/proc/${pid}/task`;
+    if (!existsSync(tasks)) return;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (threadStates(tasks).every((state) => state === 'T' || state === 't')) return;
+      if (Date.now() > deadline) throw new Error(`etcd (pid ${pid}) did not stop within ${timeoutMs} ms of SIGSTOP`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** Synchronous, so it also works inside a process 'exit' handler. */
@@ -333,4 +354,18 @@ function findOnPath(binary: string): string | undefined {
     if (dir && existsSync(join(dir, binary))) return join(dir, binary);
   }
   return undefined;
+}
+
+/** The state letter of every thread under `/proc/<pid>/task` (the field after the parenthesised command name). */
+function threadStates(tasksDir: string): string[] {
+  const states: string[] = [];
+  for (const tid of readdirSync(tasksDir)) {
+    try {
+      const stat = readFileSync(join(tasksDir, tid, 'stat'), 'utf8');
+      states.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return states;
 }

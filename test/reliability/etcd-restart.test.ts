@@ -217,7 +217,7 @@ async function scenario(t: ExecutionContext, etcd: EtcdServer, server: TestServe
 
   // 2. etcd hung (SIGSTOP): connections stay open and nothing answers.
   phase = 'etcd hung';
-  etcd.pause();
+  await etcd.pause();
   await until(() => outcomes.filter((o) => o.phase === 'etcd hung' && o.what === 'update').length >= WRITERS, 'every writer to get an answer while etcd hangs', 60_000);
   await until(() => readyz.some((r) => r.phase === 'etcd hung' && r.status !== 200), '/readyz to report a hung etcd', 60_000);
   phase = 'etcd resumed';

@@ -169,7 +169,7 @@ if (requireEtcd(test, 'etcd3 backend')) {
     const a = await store.create('/registry/a', value('1'));
 
     // Hung: the connection stays open, nothing answers. Only the deadline ends these calls.
-    etcd.pause();
+    await etcd.pause();
     for (const [what, call] of [
       ['get', () => store.get('/registry/a')],
       ['list', () => store.list('/registry/')],
