@@ -5,7 +5,7 @@
 // the finalizer `hourglass.eigenlayer.io/finalizer`. Operator keys stay in their Secrets: the
 // controller writes only references and never reads a Secret. A host cluster that does not answer
 // is reported (Ready=Unknown, reason HostClusterUnavailable) and polled at `pollMs`, nothing done
-// blind; StatefulSets and ConfigMaps of executors that no longer exist are swept (`orphan-sweep.ts`).
+// blind; StatefulSets and ConfigMaps of executors that no longer exist are swept (`controllers/orphan-sweep.ts`).
 import type { V1ConfigMap, V1StatefulSet } from '@kubernetes/client-node';
 import type { HourglassExecutorSpec } from '../../registry/hourglass.eigenlayer.io/hourglassexecutor/types.js';
 import type { KubeObject } from '../../registry/meta.js';
@@ -16,7 +16,7 @@ import { metaTime, updateStatus, type ConditionInput } from '../status.js';
 import { describeHostError, httpCode, isHostUnavailable } from '../http-errors.js';
 import { applyOwned, NotOurs } from './host-apply.js';
 import { configHash, executorConfigMap, executorStatefulSet } from './executor-resources.js';
-import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from './orphan-sweep.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sweep.js';
 
 export const EXECUTORS = 'hourglassexecutors.hourglass.eigenlayer.io';
 export const EXECUTOR_FINALIZER = 'hourglass.eigenlayer.io/finalizer';

@@ -9,7 +9,7 @@
 // Pod waits for a node (GPU nodes are scarce; recreating it would only lose its queue position).
 // Host objects are not watched: the performer is polled (`pollMs`) while it is not ready or is
 // upgrading, then every `steadyPollMs`. Pods and Services of Performers that no longer exist are
-// swept (`orphan-sweep.ts`).
+// swept (`controllers/orphan-sweep.ts`).
 import type { V1Pod } from '@kubernetes/client-node';
 import { isStatusError } from '../../apiserver/errors.js';
 import type { PerformerSpec, PerformerStatus } from '../../registry/hourglass.eigenlayer.io/performer/types.js';
@@ -31,7 +31,7 @@ import {
   type PerformerPodOptions,
 } from './performer-resources.js';
 import { applyRolloutToStatus, checkPendingHealth, decideRollout } from './upgrade.js';
-import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from './orphan-sweep.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sweep.js';
 
 export const PERFORMERS = 'performers.hourglass.eigenlayer.io';
 export const PERFORMER_FINALIZER = 'hourglass.eigenlayer.io/performer-finalizer';

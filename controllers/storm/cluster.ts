@@ -13,6 +13,7 @@
 // reported as Available=Unknown, reason HostClusterUnavailable: the phase and the workload numbers
 // stay the last observed, Nimbus is still polled, nothing is created, pruned or deleted, the
 // finalizer stays, and the cluster is polled again at `notReadyPollMs` (not the per-key backoff).
+// Host objects of StormClusters that no longer exist are swept (`controllers/orphan-sweep.ts`).
 import type { KubernetesObject, V1ConfigMap, V1DaemonSet, V1Deployment, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../registry/meta.js';
 import type { StormClusterSpec } from '../../registry/storm.apache.org/stormcluster/types.js';
@@ -20,6 +21,7 @@ import { isNimbusError, NIMBUS, nimbusAddressOf, type ClusterSummary } from '../
 import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '../controller.js';
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import type { HostClient, ManagedType } from '../host-client.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sweep.js';
 import { findCondition, updateStatus, type Condition } from '../status.js';
 import {
   configMap,
@@ -38,25 +40,37 @@ import { applyHostObject, containsFields, type HostResourceApi } from './workerp
 export const STORM_CLUSTER_FINALIZER = 'storm.apache.org/stormcluster-finalizer';
 export const STORM_CLUSTERS = 'stormclusters.storm.apache.org';
 export const STORM_CLUSTER_CONTROLLER = 'storm-cluster';
+const STORM_CLUSTER_KIND = { group: 'storm.apache.org', kind: 'StormCluster' };
 
 export interface ClusterControllerOptions {
   /** Poll interval of Nimbus and the workloads while the cluster is Available (default 30 s). */
   pollMs?: number;
   /** Poll interval while it is not (default 5 s). */
   notReadyPollMs?: number;
+  /** Time between sweeps for the host objects of StormClusters that no longer exist (default 10 min; one more at each leadership term's start). */
+  sweepIntervalMs?: number;
 }
 
 export function stormClusterController(options: ClusterControllerOptions = {}): ControllerDeclaration {
   const o = { pollMs: options.pollMs ?? 30_000, notReadyPollMs: options.notReadyPollMs ?? 5_000 };
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   return {
     name: STORM_CLUSTER_CONTROLLER,
     resource: STORM_CLUSTERS,
     workers: 2,
-    setup: (ctx) => ({ reconcile: (key) => reconcileCluster(ctx, key, o) }),
+    setup(ctx) {
+      if (ctx.host) ctx.queue.add(SWEEP_KEY);
+      return {
+        reconcile: (key) =>
+          key === SWEEP_KEY
+            ? sweepOrphans(ctx, STORM_CLUSTER_KIND, managedTypes(ctx.host!), ctx.informer(STORM_CLUSTERS).cache, ctx.store(STORM_CLUSTERS), sweepIntervalMs)
+            : reconcileCluster(ctx, key, o),
+      };
+    },
   };
 }
 
-/** The workload and service kinds the controller creates, for pruning and deletion. */
+/** The workload and service kinds the controller creates, for pruning, deletion and the orphan sweep. */
 function managedTypes(host: HostClient): ManagedType[] {
   const apps = host.apps;
   const ignore404 = async (call: () => Promise<unknown>) => {

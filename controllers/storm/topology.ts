@@ -15,6 +15,7 @@
 // why, e.g. a checksum mismatch), Killed (on delete, or killed outside the API). A deployed topology
 // Nimbus no longer knows (a Nimbus restarted with empty state) is submitted again
 // (`resubmitLost`: Warning TopologyLost, a new submission Job, backoff between attempts).
+// Submission Jobs of topologies that no longer exist are swept (`controllers/orphan-sweep.ts`).
 import { BatchV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from '../../registry/meta.js';
 import { metricsSummary } from '../../registry/storm.apache.org/stormtopology/promotion.js';
@@ -34,6 +35,7 @@ import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import { managedBySelector, type HostClient, type ManagedType } from '../host-client.js';
 import { splitKey, type Informer } from '../informer.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sweep.js';
 import { findCondition, updateStatus, type Condition, type ConditionInput } from '../status.js';
 import { metaTime, reconcileBlueGreen, resubmitLost, submitting, type TopologyEnv } from './bluegreen.js';
 import { jobOutcome, submissionJob, submitJobName, type JobOutcome } from './topology-job.js';
@@ -41,12 +43,15 @@ import { describeHostError, isHostUnavailable, readOrUndefined } from '../http-e
 import { ignoreNotFound, STORM_CLUSTERS, STORM_TOPOLOGIES } from './workerpool.js';
 
 export const TOPOLOGY_FINALIZER = 'storm.apache.org/stormtopology-finalizer';
+const TOPOLOGY_KIND = { group: 'storm.apache.org', kind: 'StormTopology' };
 
 export interface TopologyControllerOptions {
   /** Poll interval while something is in progress (default 2 s). */
   pollMs?: number;
   /** Poll interval of a running topology (status, metrics; default 30 s). */
   steadyPollMs?: number;
+  /** Time between sweeps for the submission Jobs of topologies that no longer exist (default 10 min; one more at each leadership term's start). */
+  sweepIntervalMs?: number;
 }
 
 /** `2h15m3s` from seconds. */
@@ -76,6 +81,7 @@ function jobsType(batch: BatchV1Api): ManagedType {
 export function topologyController(options: TopologyControllerOptions = {}): ControllerDeclaration {
   const pollMs = options.pollMs ?? 2_000;
   const steadyPollMs = options.steadyPollMs ?? 30_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   let topologies: Informer | undefined;
   return {
     name: 'storm-topology',
@@ -91,7 +97,13 @@ export function topologyController(options: TopologyControllerOptions = {}): Con
     setup(ctx) {
       topologies = ctx.informer(STORM_TOPOLOGIES);
       if (!ctx.host) ctx.log.info({}, 'storm-topology: no host cluster (--kubeconfig); topologies are stored but not submitted');
-      return { reconcile: (key) => reconcileTopology(ctx, key, pollMs, steadyPollMs).catch(ignoreNotFound) };
+      if (ctx.host) ctx.queue.add(SWEEP_KEY);
+      return {
+        reconcile: (key) =>
+          key === SWEEP_KEY
+            ? sweepOrphans(ctx, TOPOLOGY_KIND, [jobsType(ctx.host!.kubeConfig.makeApiClient(BatchV1Api))], topologies!.cache, ctx.store(STORM_TOPOLOGIES), sweepIntervalMs)
+            : reconcileTopology(ctx, key, pollMs, steadyPollMs).catch(ignoreNotFound),
+      };
     },
   };
 }

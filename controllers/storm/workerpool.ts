@@ -7,7 +7,7 @@
 // slowly. A host cluster that does not answer (isHostUnavailable) is reported as Ready=Unknown,
 // reason HostClusterUnavailable, with the phase and replica counts the last observed; nothing is
 // created or deleted, the finalizer stays, and the pool is polled again at `pollMs` (not the
-// per-key backoff).
+// per-key backoff). Host objects of pools that no longer exist are swept (`controllers/orphan-sweep.ts`).
 import { AutoscalingV2Api, type KubernetesObject, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { isStatusError } from '../../apiserver/errors.js';
 import type { KubeObject } from '../../registry/meta.js';
@@ -16,6 +16,7 @@ import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import type { HostClient, ManagedType } from '../host-client.js';
 import { NAMESPACE_INDEX, splitKey, type Informer } from '../informer.js';
+import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sweep.js';
 import { updateStatus, type ConditionInput } from '../status.js';
 import { WorkerPoolMetrics } from './metrics.js';
 import { workerDeployment, workerDeploymentName, workerHpa, workerHpaName, workerService } from './workerpool-resources.js';
@@ -25,6 +26,7 @@ export const WORKER_POOL_FINALIZER = 'storm.apache.org/stormworkerpool-finalizer
 export const STORM_WORKER_POOLS = 'stormworkerpools.storm.apache.org';
 export const STORM_TOPOLOGIES = 'stormtopologies.storm.apache.org';
 export const STORM_CLUSTERS = 'stormclusters.storm.apache.org';
+const WORKER_POOL_KIND = { group: 'storm.apache.org', kind: 'StormWorkerPool' };
 
 export interface WorkerPoolControllerOptions {
   /** Poll interval while the workers are not all ready (default 2 s). */
@@ -32,6 +34,8 @@ export interface WorkerPoolControllerOptions {
   /** Poll interval once they are (default 30 s). */
   steadyPollMs?: number;
   metrics?: WorkerPoolMetrics;
+  /** Time between sweeps for the host objects of pools that no longer exist (default 10 min; one more at each leadership term's start). */
+  sweepIntervalMs?: number;
 }
 
 
@@ -95,6 +99,11 @@ export function hpaApi(host: HostClient): { api: HostResourceApi<V2HorizontalPod
   };
 }
 
+/** The host kinds a pool's objects are of, for deletion and the orphan sweep. */
+function workerPoolTypes(host: HostClient): ManagedType[] {
+  return [hpaApi(host).managed, host.types.services, host.types.deployments];
+}
+
 /** The topology a pool serves and the cluster it runs on (`spec.clusterRef`, else the topology's). */
 function dependencies(ctx: ControllerContext, pool: KubeObject): { topology?: KubeObject; cluster?: KubeObject; clusterName?: string } {
   const spec = pool.spec as StormWorkerPoolSpec;
@@ -113,6 +122,7 @@ export function workerPoolController(options: WorkerPoolControllerOptions = {}):
   const pollMs = options.pollMs ?? 2_000;
   const steadyPollMs = options.steadyPollMs ?? 30_000;
   const metrics = options.metrics ?? new WorkerPoolMetrics();
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   // Set in `setup`, once this leadership term's informers exist.
   let pools: Informer | undefined;
   const keysBy = (index: string, value: string) => (pools?.cache.byIndex(index, value) ?? []).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
@@ -131,8 +141,14 @@ export function workerPoolController(options: WorkerPoolControllerOptions = {}):
     setup(ctx) {
       pools = ctx.informer(STORM_WORKER_POOLS);
       if (!ctx.host) ctx.log.info({}, 'storm-workerpool: no host cluster (--kubeconfig); worker pools are stored but not run');
-      // A pool deleted while it was reconciled: nothing left to do (its finalizer already ran).
-      return { reconcile: (key) => reconcilePool(ctx, key, { pollMs, steadyPollMs, metrics }).catch(ignoreNotFound) };
+      if (ctx.host) ctx.queue.add(SWEEP_KEY);
+      return {
+        reconcile: (key) =>
+          key === SWEEP_KEY
+            ? sweepOrphans(ctx, WORKER_POOL_KIND, workerPoolTypes(ctx.host!), ctx.informer(STORM_WORKER_POOLS).cache, ctx.store(STORM_WORKER_POOLS), sweepIntervalMs)
+            : // A pool deleted while it was reconciled: nothing left to do (its finalizer already ran).
+              reconcilePool(ctx, key, { pollMs, steadyPollMs, metrics }).catch(ignoreNotFound),
+      };
     },
   };
 }
@@ -157,7 +173,7 @@ async function reconcilePool(
     if (!hasFinalizer(pool, WORKER_POOL_FINALIZER)) return;
     let deleted: string[];
     try {
-      deleted = await host.deleteManaged(pool, [hpaApi(host).managed, host.types.services, host.types.deployments]);
+      deleted = await host.deleteManaged(pool, workerPoolTypes(host));
     } catch (err) {
       if (isHostUnavailable(err)) return hostUnavailable(ctx, pool, err, 'deleting its worker objects', o.pollMs);
       throw err;

@@ -1,19 +1,19 @@
-// Garbage collection of the host objects of Performers and HourglassExecutors that no longer exist
-// (ownerReferences cannot cross API servers, see host-client.ts). An object is an orphan when its
-// managed-by labels name an owner of the controller's kind that is neither in the informer cache
+// Garbage collection of the host objects of our objects that no longer exist (ownerReferences
+// cannot cross API servers, see host-client.ts), shared by the Hourglass and Storm controllers.
+// An object is an orphan when its managed-by labels name an owner of the controller's kind that is neither in the informer cache
 // nor in our storage: deleted while the server was down and its finalizer removed by force, or
 // lost with a storage restore. The sweep runs as the work-queue key SWEEP_KEY: on the leader only,
 // once when its term starts, then every `intervalMs`, never at the same time as itself.
 //
-// Objects of an owner that exists are never touched here: a live Performer's Pods of revisions
-// that neither serve nor come up (a crash mid-switch) are its own reconcile's to delete, which
-// knows which revision the Service selects and which one is being brought up.
-import { isStatusError } from '../../apiserver/errors.js';
-import type { KubeObject } from '../../registry/meta.js';
-import type { Store } from '../../registry/store.js';
-import type { ControllerContext, ReconcileResult } from '../controller.js';
-import { OWNER_GROUP_LABEL, OWNER_KIND_LABEL, labelValue, type ManagedType, type OwnerRef } from '../host-client.js';
-import { describeHostError, isHostUnavailable } from '../http-errors.js';
+// Objects of an owner that exists are never touched here: what a live owner no longer needs (a
+// Performer's Pods of a revision cut short mid-switch, a StormCluster's pruned workloads) is its
+// own reconcile's to delete, which knows what the spec asks for.
+import { isStatusError } from '../apiserver/errors.js';
+import type { KubeObject } from '../registry/meta.js';
+import type { Store } from '../registry/store.js';
+import type { ControllerContext, ReconcileResult } from './controller.js';
+import { OWNER_GROUP_LABEL, OWNER_KIND_LABEL, labelValue, type ManagedType, type OwnerRef } from './host-client.js';
+import { describeHostError, isHostUnavailable } from './http-errors.js';
 
 /** The work-queue key of the sweep (not a `namespace/name`: no object has it). */
 export const SWEEP_KEY = '~sweep-orphans';
