@@ -13,7 +13,8 @@ import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import type { HostClient, ManagedType } from '../host-client.js';
 import { metaTime, updateStatus, type ConditionInput } from '../status.js';
-import { describeHostError, httpCode, isHostUnavailable } from '../http-errors.js';
+import { httpCode, isHostUnavailable } from '../http-errors.js';
+import { reportHostUnavailable } from '../host-unavailable.js';
 import { applyOwned, NotOurs } from './host-apply.js';
 import { configHash, executorConfigMap, executorStatefulSet } from './executor-resources.js';
 import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sweep.js';
@@ -127,18 +128,9 @@ export function executorController(options: ExecutorControllerOptions = {}): Con
         await removeFinalizer(store, obj, EXECUTOR_FINALIZER);
       }
 
-      /**
-       * The host cluster is away: nothing on it is known, so Ready is Unknown with the reason
-       * (phase and replica counts stay the last observed), and the executor is polled again at
-       * `pollMs` rather than backed off for minutes; the finalizer and the host objects stay as
-       * they are. No Event: Events live on the host cluster.
-       */
-      async function hostUnavailable(obj: KubeObject, err: unknown, doing: string): Promise<ReconcileResult> {
-        const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
-        ctx.log.warn({ executor: `${obj.metadata.namespace}/${obj.metadata.name}`, err: describeHostError(err) }, 'hourglass-executor: host cluster unavailable');
-        await updateStatus(store, obj, { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }] }, { clock: ctx.clock });
-        return { requeueAfter: pollMs };
-      }
+      /** The host cluster is away: Ready Unknown, phase and replica counts as last observed, polled at `pollMs`. */
+      const hostUnavailable = (obj: KubeObject, err: unknown, doing: string): Promise<ReconcileResult> =>
+        reportHostUnavailable(ctx, store, obj, err, { doing, pollMs });
 
       if (ctx.host) ctx.queue.add(SWEEP_KEY);
 

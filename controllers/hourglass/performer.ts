@@ -19,7 +19,8 @@ import type { ControllerContext, ControllerDeclaration, ReconcileResult } from '
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../finalizers.js';
 import { managedBySelector, type HostClient } from '../host-client.js';
 import { metaTime, updateStatus, type ConditionInput } from '../status.js';
-import { describeHostError, httpCode, isHostUnavailable } from '../http-errors.js';
+import { httpCode, isHostUnavailable } from '../http-errors.js';
+import { reportHostUnavailable } from '../host-unavailable.js';
 import { applyOwned, NotOurs } from './host-apply.js';
 import {
   grpcPort,
@@ -243,17 +244,9 @@ export function performerController(options: PerformerControllerOptions = {}): C
         return { requeueAfter: ready && !decision.pending ? steadyPollMs : pollMs };
       }
 
-      /**
-       * The host cluster is away: nothing on it is known, so Ready is Unknown with the reason, and
-       * the performer is polled again (not backed off for minutes); the finalizer and the host
-       * objects stay as they are. No Event: Events live on the host cluster.
-       */
-      async function hostUnavailable(obj: KubeObject, err: unknown, doing: string): Promise<ReconcileResult> {
-        const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
-        ctx.log.warn({ performer: `${obj.metadata.namespace}/${obj.metadata.name}`, err: describeHostError(err) }, 'hourglass: host cluster unavailable');
-        await updateStatus(store, obj, { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }] }, { clock: ctx.clock });
-        return { requeueAfter: pollMs };
-      }
+      /** The host cluster is away: Ready Unknown, the rest of the status as last observed, polled at `pollMs`. */
+      const hostUnavailable = (obj: KubeObject, err: unknown, doing: string): Promise<ReconcileResult> =>
+        reportHostUnavailable(ctx, store, obj, err, { doing, pollMs });
 
       if (ctx.host) ctx.queue.add(SWEEP_KEY);
 

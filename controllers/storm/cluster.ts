@@ -34,7 +34,8 @@ import {
   uiDeployment,
   uiService,
 } from './cluster-resources.js';
-import { describeHostError, isHostUnavailable, readOrUndefined } from '../http-errors.js';
+import { isHostUnavailable, readOrUndefined } from '../http-errors.js';
+import { HOST_CLUSTER_UNAVAILABLE, reportHostUnavailable } from '../host-unavailable.js';
 import { applyHostObject, containsFields, type HostResourceApi } from './workerpool.js';
 
 export const STORM_CLUSTER_FINALIZER = 'storm.apache.org/stormcluster-finalizer';
@@ -342,9 +343,6 @@ async function reconcileCluster(ctx: ControllerContext, key: string, o: { pollMs
   return { requeueAfter: available ? o.pollMs : o.notReadyPollMs };
 }
 
-/** Available's reason while the host cluster does not answer. */
-const HOST_CLUSTER_UNAVAILABLE = 'HostClusterUnavailable';
-
 /**
  * The host cluster is away: the workloads are not known, so Available is Unknown with the cause;
  * the phase and the workload numbers stay the last observed, and nothing on the host is created,
@@ -353,18 +351,17 @@ const HOST_CLUSTER_UNAVAILABLE = 'HostClusterUnavailable';
  * Polled again after `pollMs` rather than backed off. No Event: Events live on the host.
  */
 async function hostUnavailable(ctx: ControllerContext, cluster: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
-  const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
-  ctx.log.warn({ stormcluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, err: describeHostError(err) }, 'storm-cluster: host cluster unavailable');
   const nimbus = await observeNimbus(ctx, cluster);
-  await updateStatus(ctx.store(STORM_CLUSTERS), cluster, {
+  return reportHostUnavailable(ctx, ctx.store(STORM_CLUSTERS), cluster, err, {
+    doing,
+    pollMs,
+    condition: 'Available',
     mutate: (s) => {
       const before = JSON.stringify({ ...s, lastUpdateTime: undefined, conditions: undefined });
       setNimbusNumbers(s, nimbus.summary);
       if (JSON.stringify({ ...s, lastUpdateTime: undefined, conditions: undefined }) !== before || s.lastUpdateTime === undefined) s.lastUpdateTime = now(ctx);
     },
-    conditions: [{ type: 'Available', status: 'Unknown', reason: HOST_CLUSTER_UNAVAILABLE, message }],
   });
-  return { requeueAfter: pollMs };
 }
 
 /** The numbers that come from Nimbus: from its summary, or removed when it could not be asked. */

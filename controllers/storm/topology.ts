@@ -39,7 +39,8 @@ import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sw
 import { findCondition, updateStatus, type Condition, type ConditionInput } from '../status.js';
 import { metaTime, reconcileBlueGreen, resubmitLost, submitting, type TopologyEnv } from './bluegreen.js';
 import { jobOutcome, submissionJob, submitJobName, type JobOutcome } from './topology-job.js';
-import { describeHostError, isHostUnavailable, readOrUndefined } from '../http-errors.js';
+import { isHostUnavailable, readOrUndefined } from '../http-errors.js';
+import { reportHostUnavailable } from '../host-unavailable.js';
 import { ignoreNotFound, STORM_CLUSTERS, STORM_TOPOLOGIES } from './workerpool.js';
 
 export const TOPOLOGY_FINALIZER = 'storm.apache.org/stormtopology-finalizer';
@@ -179,13 +180,12 @@ async function reconcileTopology(ctx: ControllerContext, key: string, pollMs: nu
  * The host cluster (where the submission Jobs run) is away: `Ready` Unknown with the cause, polled
  * again after `pollMs` rather than backed off; nothing is deleted. No Event: Events live on the host.
  */
-async function hostUnavailable(ctx: ControllerContext, obj: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
-  const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
-  await updateStatus(ctx.store(STORM_TOPOLOGIES), obj, {
-    mutate: (s) => Object.assign(s, { lastError: message, lastUpdateTime: metaTime(ctx.clock.now()) }),
-    conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }],
+function hostUnavailable(ctx: ControllerContext, obj: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
+  return reportHostUnavailable(ctx, ctx.store(STORM_TOPOLOGIES), obj, err, {
+    doing,
+    pollMs,
+    mutate: (s, message) => Object.assign(s, { lastError: message, lastUpdateTime: metaTime(ctx.clock.now()) }),
   });
-  return { requeueAfter: pollMs };
 }
 
 function makeEnv(

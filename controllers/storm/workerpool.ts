@@ -20,7 +20,8 @@ import { DEFAULT_SWEEP_INTERVAL_MS, sweepOrphans, SWEEP_KEY } from '../orphan-sw
 import { updateStatus, type ConditionInput } from '../status.js';
 import { WorkerPoolMetrics } from './metrics.js';
 import { workerDeployment, workerDeploymentName, workerHpa, workerHpaName, workerService } from './workerpool-resources.js';
-import { describeHostError, httpCode, isHostUnavailable, readOrUndefined } from '../http-errors.js';
+import { httpCode, isHostUnavailable, readOrUndefined } from '../http-errors.js';
+import { reportHostUnavailable } from '../host-unavailable.js';
 
 export const WORKER_POOL_FINALIZER = 'storm.apache.org/stormworkerpool-finalizer';
 export const STORM_WORKER_POOLS = 'stormworkerpools.storm.apache.org';
@@ -298,16 +299,14 @@ async function reconcilePool(
  * and nothing on the host is created or deleted (the finalizer stays). Polled again after
  * `pollMs` rather than backed off. No Event: Events live on the host.
  */
-async function hostUnavailable(ctx: ControllerContext, pool: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
-  const message = `the host cluster cannot be reached while ${doing}: ${describeHostError(err)}`;
-  ctx.log.warn({ stormworkerpool: `${pool.metadata.namespace}/${pool.metadata.name}`, err: describeHostError(err) }, 'storm-workerpool: host cluster unavailable');
-  await updateStatus(ctx.store(STORM_WORKER_POOLS), pool, {
-    mutate: (s) => {
+function hostUnavailable(ctx: ControllerContext, pool: KubeObject, err: unknown, doing: string, pollMs: number): Promise<ReconcileResult> {
+  return reportHostUnavailable(ctx, ctx.store(STORM_WORKER_POOLS), pool, err, {
+    doing,
+    pollMs,
+    mutate: (s, message) => {
       if (s.message !== message) Object.assign(s, { message, lastUpdateTime: now(ctx) });
     },
-    conditions: [{ type: 'Ready', status: 'Unknown', reason: 'HostClusterUnavailable', message }],
   });
-  return { requeueAfter: pollMs };
 }
 
 function now(ctx: ControllerContext): string {
